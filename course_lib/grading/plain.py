@@ -1,0 +1,193 @@
+"""Plain data: what an answer is turned into before it is compared.
+
+An answer (a float, an array, a Series, ...) is converted by :func:`to_plain`
+into built-in Python values only: ``None``, ``bool``, ``int``, ``float``,
+``str``, and tagged ``dict``s for sequences, arrays, Series and frames. Plain
+data can cross a process boundary as JSON, and comparing it never calls a
+method of an object the learner made, so a rigged ``__eq__`` earns nothing.
+
+:func:`compare` is type-strict: an array is not a float, a bool is not a
+number, a Series must have the expected index. Numbers compare with
+``|got - expected| <= atol + rtol * |expected|``; NaN equals NaN.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SCALARS = (type(None), bool, int, float, str)
+
+
+class UnsupportedAnswer(TypeError):
+    """The answer holds an object that is not plain data (and is not an array, Series or frame)."""
+
+
+def to_plain(value: Any) -> Any:
+    """Convert an answer into plain data (see module docstring); raise :class:`UnsupportedAnswer` otherwise."""
+    if type(value) in SCALARS:
+        return value
+    if isinstance(value, np.generic):
+        return to_plain(value.item())
+    if type(value) is np.ndarray:
+        return _array_to_plain(value)
+    if type(value) is pd.Series:
+        return {"kind": "series", "index": _index_to_plain(value.index), "values": _array_to_plain(value.to_numpy())}
+    if type(value) is pd.DataFrame:
+        return {"kind": "frame", "index": _index_to_plain(value.index),
+                "columns": [str(c) for c in value.columns],
+                "values": _array_to_plain(value.to_numpy(dtype=np.float64, na_value=np.nan))}
+    if type(value) in (list, tuple):
+        return {"kind": "sequence", "items": [to_plain(item) for item in value]}
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"kind": "mapping", "items": {k: to_plain(v) for k, v in value.items()}}
+    raise UnsupportedAnswer(f"an object of type {type(value).__name__} is not a supported answer "
+                            "(use a number, string, list, tuple, dict, NumPy array, Series or DataFrame)")
+
+
+def _array_to_plain(array: np.ndarray) -> dict:
+    if array.dtype.kind == "b":
+        kind, data = "bool", array.tolist()
+    elif array.dtype.kind in "iuf":
+        kind, data = "number", array.astype(np.float64).tolist()
+    else:
+        raise UnsupportedAnswer(f"an array of dtype {array.dtype} is not a supported answer (use numbers or bools)")
+    return {"kind": "array", "dtype": kind, "shape": list(array.shape), "data": data}
+
+
+def _index_to_plain(index: pd.Index) -> list[str]:
+    if isinstance(index, pd.DatetimeIndex):
+        return [stamp.isoformat() for stamp in index]
+    return [str(label) for label in index]
+
+
+# ----------------------------------------------------------------------------- comparison
+def describe(plain: Any) -> str:
+    """A short human description of a plain value, for feedback messages."""
+    if isinstance(plain, dict):
+        kind = plain.get("kind")
+        if kind == "array":
+            return f"an array of shape {tuple(plain['shape'])}"
+        if kind == "series":
+            return f"a Series of length {len(plain['index'])}"
+        if kind == "frame":
+            return f"a DataFrame of shape ({len(plain['index'])}, {len(plain['columns'])})"
+        if kind == "sequence":
+            return f"a sequence of {len(plain['items'])} item(s)"
+        return "a dict"
+    if plain is None:
+        return "None"
+    if type(plain) is float:
+        return f"the number {_fmt(plain)}"
+    if type(plain) is int:
+        return f"the number {plain}"
+    return f"{type(plain).__name__} {plain!r}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) in (int, float)
+
+
+def _close(expected: float, got: float, rtol: float, atol: float) -> bool:
+    if math.isnan(expected) or math.isnan(got):
+        return math.isnan(expected) and math.isnan(got)
+    if math.isinf(expected) or math.isinf(got):
+        return expected == got
+    return abs(got - expected) <= atol + rtol * abs(expected)
+
+
+def compare(expected: Any, got: Any, rtol: float = 1e-7, atol: float = 1e-10, where: str = "") -> str | None:
+    """Return ``None`` when ``got`` matches ``expected`` (both plain data), else a message naming the first difference."""
+    at = f" at {where}" if where else ""
+    if _is_number(expected):
+        if not _is_number(got):
+            return f"expected a number{at}, got {describe(got)}"
+        if not _close(float(expected), float(got), rtol, atol):
+            return f"expected {_fmt(expected)}{at}, got {_fmt(got)}"
+        return None
+    if not isinstance(expected, dict):  # None, bool, str: exact
+        if type(got) is not type(expected) or got != expected:
+            return f"expected {describe(expected)}{at}, got {describe(got)}"
+        return None
+    if not isinstance(got, dict) or got.get("kind") != expected["kind"]:
+        return f"expected {describe(expected)}{at}, got {describe(got)}"
+    return _COMPARE_KIND[expected["kind"]](expected, got, rtol, atol, where)
+
+
+def _compare_array(expected: dict, got: dict, rtol: float, atol: float, where: str,
+                   labels: list[str] | None = None) -> str | None:
+    name = where or "the array"
+    if got["shape"] != expected["shape"]:
+        return f"{name}: expected shape {tuple(expected['shape'])}, got {tuple(got['shape'])}"
+    if got["dtype"] != expected["dtype"]:
+        return f"{name}: expected {expected['dtype']} values, got {got['dtype']} values"
+    want = np.asarray(expected["data"], dtype=np.float64).ravel()
+    have = np.asarray(got["data"], dtype=np.float64).ravel()
+    both_nan = np.isnan(want) & np.isnan(have)
+    with np.errstate(invalid="ignore"):
+        ok = both_nan | (want == have) | (np.abs(have - want) <= atol + rtol * np.abs(want))
+    if ok.all():
+        return None
+    flat = int(np.flatnonzero(~ok)[0])
+    position = np.unravel_index(flat, tuple(expected["shape"])) if expected["shape"] else ()
+    spot = position[0] if len(position) == 1 else tuple(int(p) for p in position)
+    label = f" (index {labels[flat]})" if labels is not None and len(position) == 1 else ""
+    return (f"{name}: {int((~ok).sum())} of {ok.size} value(s) differ; first at position {spot}{label}: "
+            f"expected {_fmt(want[flat])}, got {_fmt(have[flat])}")
+
+
+def _compare_index(expected: list[str], got: list[str], what: str) -> str | None:
+    if len(got) != len(expected):
+        return f"{what}: expected length {len(expected)}, got {len(got)}"
+    for position, (want, have) in enumerate(zip(expected, got)):
+        if want != have:
+            return f"{what} differs at position {position}: expected {want!r}, got {have!r}"
+    return None
+
+
+def _compare_series(expected, got, rtol, atol, where):
+    name = where or "the Series"
+    return (_compare_index(expected["index"], got["index"], f"{name}'s index")
+            or _compare_array(expected["values"], got["values"], rtol, atol, f"{name}'s values", expected["index"]))
+
+
+def _compare_frame(expected, got, rtol, atol, where):
+    name = where or "the DataFrame"
+    return (_compare_index(expected["columns"], got["columns"], f"{name}'s columns")
+            or _compare_index(expected["index"], got["index"], f"{name}'s index")
+            or _compare_array(expected["values"], got["values"], rtol, atol, f"{name}'s values"))
+
+
+def _compare_sequence(expected, got, rtol, atol, where):
+    if len(got["items"]) != len(expected["items"]):
+        return f"expected {describe(expected)}{' at ' + where if where else ''}, got {describe(got)}"
+    for i, (want, have) in enumerate(zip(expected["items"], got["items"])):
+        problem = compare(want, have, rtol, atol, f"{where}[{i}]")
+        if problem:
+            return problem
+    return None
+
+
+def _compare_mapping(expected, got, rtol, atol, where):
+    if sorted(got["items"]) != sorted(expected["items"]):
+        return f"expected keys {sorted(expected['items'])}, got {sorted(got['items'])}"
+    for key, want in expected["items"].items():
+        problem = compare(want, got["items"][key], rtol, atol, f"{where}[{key!r}]")
+        if problem:
+            return problem
+    return None
+
+
+_COMPARE_KIND = {
+    "array": _compare_array,
+    "series": _compare_series,
+    "frame": _compare_frame,
+    "sequence": _compare_sequence,
+    "mapping": _compare_mapping,
+}

@@ -1,0 +1,78 @@
+"""The exercise registry: every graded exercise, its points, public cases and trusted reference.
+
+An exercise is written once, in a solution notebook; its grading spec lives
+here, in the module of its chapter (``course_lib.grading.chNN``). The learner's
+``check()`` and the instructor's grader both read this registry, so they agree.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Callable
+
+CHAPTER_MODULES = (
+    "course_lib.grading.ch00",
+)
+EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One public test case: call the answer with ``args``/``kwargs``.
+
+    With ``raises`` set (an exception class name such as ``"ValueError"``), the
+    answer must raise that exception (or a subclass) instead of returning.
+    """
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    raises: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A graded exercise: the learner defines ``function``; it must agree with ``reference`` on every case."""
+
+    id: str
+    title: str
+    function: str
+    points: int
+    reference: Callable[..., Any]
+    cases: Callable[[], list[Case]]
+    hint: str
+    rtol: float = 1e-7
+    atol: float = 1e-10
+
+    def __post_init__(self):
+        if not EXERCISE_ID.match(self.id):
+            raise ValueError(f"exercise id {self.id!r} must look like '02.1' (chapter.number)")
+        if self.points < 1:
+            raise ValueError(f"exercise {self.id}: points must be positive, got {self.points}")
+
+    @property
+    def chapter(self) -> str:
+        return self.id.split(".")[0]
+
+
+@cache
+def all_exercises() -> dict[str, Exercise]:
+    """Every registered exercise by id, in chapter order."""
+    found: dict[str, Exercise] = {}
+    for module_name in CHAPTER_MODULES:
+        for exercise in importlib.import_module(module_name).EXERCISES:
+            if exercise.id in found:
+                raise ValueError(f"exercise id {exercise.id} is registered twice")
+            found[exercise.id] = exercise
+    return found
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    """The exercise with this id; a ``KeyError`` listing the known ids otherwise."""
+    exercises = all_exercises()
+    if exercise_id not in exercises:
+        raise KeyError(f"no exercise {exercise_id!r}; known exercises: {', '.join(exercises)}")
+    return exercises[exercise_id]

@@ -1,0 +1,34 @@
+"""Input checks shared by the library: clear errors instead of silent repairs."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def as_1d_float(x, name: str = "x", min_length: int = 1) -> np.ndarray:
+    """Return ``x`` (array-like or Series) as a 1-D float64 array; raise ``ValueError`` on NaN, wrong shape or short input.
+
+    The caller's data is never modified (a copy is returned when a conversion happens).
+    """
+    if isinstance(x, pd.DataFrame):
+        raise ValueError(f"{name} must be 1-D (a Series or array), got a DataFrame with columns {list(x.columns)}")
+    values = x.to_numpy() if isinstance(x, pd.Series) else np.asarray(x)
+    if values.dtype == object or values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {values.dtype}")
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {values.shape}")
+    values = values.astype(np.float64, copy=False)
+    if len(values) < min_length:
+        raise ValueError(f"{name} needs at least {min_length} value(s), got {len(values)}")
+    nan = np.isnan(values)
+    if nan.any():
+        raise ValueError(f"{name} has {int(nan.sum())} NaN value(s), first at position {int(np.flatnonzero(nan)[0])}")
+    return values
+
+
+def require_positive(values: np.ndarray, name: str = "x") -> None:
+    """Raise ``ValueError`` naming the first position where ``values`` <= 0 (logs need positive prices)."""
+    bad = values <= 0
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} must be positive: {int(bad.sum())} value(s) <= 0, first {values[pos]} at position {pos}")

@@ -1,0 +1,97 @@
+"""The learner's check(): every registered exercise passes with its reference and fails with a stub or a wrong answer."""
+import numpy as np
+import pytest
+
+from course_lib.grading import all_exercises, check, run_checks
+from course_lib.grading.check import FAILED, NOT_IMPLEMENTED, PASSED
+
+EXERCISE_IDS = list(all_exercises())
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def returns_zero(*args, **kwargs):
+    return 0.0
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISE_IDS)
+def test_reference_passes_every_case(exercise_id):
+    exercise = all_exercises()[exercise_id]
+    report = run_checks(exercise_id, exercise.reference)
+    assert report.status == PASSED, report.summary()
+    assert report.points == exercise.points
+    assert len(exercise.cases()) >= 3
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISE_IDS)
+def test_stub_is_not_implemented_and_scores_zero(exercise_id):
+    report = run_checks(exercise_id, stub)
+    assert report.status == NOT_IMPLEMENTED and report.points == 0
+    assert "not implemented yet" in report.summary()
+
+
+@pytest.mark.parametrize("exercise_id", EXERCISE_IDS)
+def test_a_wrong_answer_fails(exercise_id):
+    report = run_checks(exercise_id, returns_zero)
+    assert report.status == FAILED and report.points == 0
+
+
+def test_fail_message_names_the_case_expected_got_and_hint(capsys):
+    def log_returns_without_check(prices):
+        return np.log(prices).diff().iloc[1:]
+
+    check("00.1", log_returns_without_check)
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL  00.1 log_returns: 3/4 cases pass")
+    assert "case 'a zero price must raise ValueError': expected ValueError to be raised, got a Series" in out
+    assert "hint: ln(0) is -inf" in out
+
+
+def test_a_value_mismatch_reports_expected_and_got(capsys):
+    def simple_instead_of_log(prices):
+        if (prices <= 0).any():
+            raise ValueError("prices must be positive")
+        return (prices / prices.shift(1) - 1).iloc[1:]
+
+    check("00.1", simple_instead_of_log)
+    out = capsys.readouterr().out
+    assert "case 'first six S&P 500 closes': the Series's values: 5 of 5 value(s) differ; first at position 0 " \
+           "(index 1999-01-05T00:00:00): expected 0.01349" in out
+
+
+def test_pass_and_todo_lines(capsys):
+    from course_lib import stats
+    check("00.3", stats.excess_kurtosis)
+    check("00.3", stub)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "PASS  00.3 excess_kurtosis: 3/3 cases (1 point)"
+    assert out[1].startswith("TODO  00.3 excess_kurtosis: not implemented yet")
+
+
+def test_an_exception_in_the_answer_is_reported_not_raised(capsys):
+    def broken(x):
+        return 1 / 0
+
+    check("00.3", broken)
+    assert "raised ZeroDivisionError: division by zero" in capsys.readouterr().out
+
+
+def test_check_wants_the_function_not_its_result():
+    with pytest.raises(TypeError, match="without parentheses"):
+        run_checks("00.3", 0.5)
+
+
+def test_unknown_exercise_lists_the_known_ones():
+    with pytest.raises(KeyError, match="known exercises: 00.1"):
+        run_checks("99.9", stub)
+
+
+def test_answers_get_copies_of_the_inputs():
+    def mutating(x):
+        x[:] = 0.0
+        raise NotImplementedError
+
+    run_checks("00.3", mutating)
+    assert run_checks("00.3", all_exercises()["00.3"].reference).passed
