@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 CURRENT_ENV_KERNEL = "course-current-env"
@@ -42,10 +43,14 @@ def execute_notebook(path: Path, allow_errors: bool = False,
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=CURRENT_ENV_KERNEL,
-                            kernel_spec_manager=_CurrentEnvSpecs(), allow_errors=allow_errors,
+    kernel = KernelManager(kernel_name=CURRENT_ENV_KERNEL, kernel_spec_manager=_CurrentEnvSpecs())
+    client = NotebookClient(nb, km=kernel, timeout=timeout, allow_errors=allow_errors,
                             record_timing=False, resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    try:
+        client.execute()
+    finally:  # nbclient leaves a kernel manager it was given running
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=True)
     nb.metadata.pop("widgets", None)
     return nb
 

@@ -16,6 +16,7 @@ COURSE_STYLE = {
     "legend.fontsize": 9,
     "legend.frameon": False,
     "lines.linewidth": 1.2,
+    "date.converter": "concise",
 }
 
 
