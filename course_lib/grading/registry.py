@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 CHAPTER_MODULES = (
     "course_lib.grading.ch00",
+    "course_lib.grading.ch01",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 

@@ -1,0 +1,98 @@
+"""Chapter 01 exercises: the LSTM cell from its gate equations."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_lib.grading.registry import Case, Exercise
+from course_lib.lstm_scratch import cell_path_gradient, lstm_cell_numpy, lstm_parameter_count, numpy_sigmoid
+
+
+def forget_gate_reference(x, h_prev, W_f, b_f):
+    """The guide's form: f_t = sigmoid(W_f [h_(t-1), x_t] + b_f)."""
+    return numpy_sigmoid(W_f @ np.concatenate([h_prev, x]) + b_f)
+
+
+def cell_step_reference(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
+    h_new, c_new, _ = lstm_cell_numpy(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+    return h_new, c_new
+
+
+def peephole_step_reference(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, peephole):
+    h_new, c_new, _ = lstm_cell_numpy(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh, peephole)
+    return h_new, c_new
+
+
+def _torch_cell_arrays(d: int, h: int, batch: int, seed: int) -> tuple:
+    """(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) with the weights of a seeded nn.LSTMCell, as float64 arrays."""
+    torch.manual_seed(seed)
+    cell = nn.LSTMCell(d, h, dtype=torch.float64)
+    weights = tuple(p.detach().numpy().copy() for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh))
+    gen = np.random.default_rng(seed)
+    return (gen.normal(size=(batch, d)), gen.normal(size=(batch, h)), gen.normal(size=(batch, h))) + weights
+
+
+def _forget_cases():
+    gen = np.random.default_rng(0)
+    return [
+        Case("hand-sized: d=1, h=2", (np.array([0.5]), np.array([1.0, -1.0]),
+                                      np.array([[0.2, 0.1, 0.4], [-0.3, 0.5, 1.0]]), np.array([0.0, 0.1]))),
+        Case("d=3, h=4, random", (gen.normal(size=3), gen.normal(size=4), gen.normal(size=(4, 7)), gen.normal(size=4)),
+             hint="Stack h_prev first, then x: W_f has h + d columns, the first h act on h_prev."),
+        Case("saturated gates: huge pre-activations", (np.array([1.0]), np.array([0.0]),
+                                                       np.array([[0.0, 800.0], [0.0, -800.0]]), np.zeros(2)),
+             hint="sigmoid(800) is 1 and sigmoid(-800) is 0; make sure you get no NaN."),
+    ]
+
+
+def _cell_cases():
+    return [
+        Case("nn.LSTMCell(3, 4) weights, batch 2", _torch_cell_arrays(3, 4, 2, seed=0)),
+        Case("nn.LSTMCell(1, 1) weights, batch 1", _torch_cell_arrays(1, 1, 1, seed=1)),
+        Case("nn.LSTMCell(5, 8) weights, batch 3", _torch_cell_arrays(5, 8, 3, seed=2),
+             hint="torch stacks the gate blocks in the order i, f, g, o; both biases are added."),
+    ]
+
+
+def _peephole_cases():
+    cases = []
+    for name, (d, h, batch, seed) in {"d=3, h=4, batch 2": (3, 4, 2, 0), "d=2, h=6, batch 1": (2, 6, 1, 5)}.items():
+        peephole = np.random.default_rng(seed + 100).normal(size=(3, h))
+        cases.append(Case(name, _torch_cell_arrays(d, h, batch, seed) + (peephole,),
+                          hint="i and f look at the previous cell state c_(t-1); o looks at the new one, c_t."))
+    cases.append(Case("zero peephole weights give the standard cell", _torch_cell_arrays(2, 3, 2, 9) + (np.zeros((3, 3)),)))
+    return cases
+
+
+def _count_cases():
+    return [Case(f"input {d}, hidden {h}, {n} layer(s)", (d, h, n),
+                 hint=None if n == 1 else "Layer 1 and above read the hidden state of the layer below: d = hidden_size.")
+            for d, h, n in [(1, 64, 1), (8, 32, 1), (8, 32, 2), (5, 16, 3), (20, 7, 4)]]
+
+
+def _path_cases():
+    gen = np.random.default_rng(3)
+    return [
+        Case("three steps, one unit", (np.array([[0.5], [0.9], [0.8]]),)),
+        Case("forget gates near 1 keep the gradient", (np.full((50, 2), 0.99),)),
+        Case("random gates, 20 steps, 4 units", (gen.uniform(0.2, 1.0, size=(20, 4)),),
+             hint="Row 0 is f_T, row 1 is f_T * f_(T-1), ...: a cumulative product from the end."),
+    ]
+
+
+EXERCISES = [
+    Exercise("01.1", "The forget gate, in the guide's notation", "forget_gate", 1, forget_gate_reference,
+             _forget_cases, "f_t = sigmoid(W_f [h_(t-1), x_t] + b_f), with [.,.] the concatenation."),
+    Exercise("01.2", "One LSTM cell step, matched to nn.LSTMCell", "lstm_cell_step", 2, cell_step_reference,
+             _cell_cases, "Compute z = x W_ih^T + b_ih + h W_hh^T + b_hh, split it into i, f, g, o blocks, "
+             "then c_t = f c + i g and h_t = o tanh(c_t); return (h_t, c_t)."),
+    Exercise("01.3", "Parameter count of nn.LSTM", "lstm_param_count", 1, lstm_parameter_count, _count_cases,
+             "Each layer has 4h(d + h + 2) parameters: four gates, each with input weights, "
+             "recurrent weights and two biases."),
+    Exercise("01.4", "One peephole LSTM step", "peephole_cell_step", 2, peephole_step_reference, _peephole_cases,
+             "Add p_i * c_(t-1) to the input gate's and p_f * c_(t-1) to the forget gate's pre-activation, "
+             "and p_o * c_t to the output gate's; peephole rows are p_i, p_f, p_o."),
+    Exercise("01.5", "How far the cell state carries a gradient", "cell_path_gradient", 1, cell_path_gradient,
+             _path_cases, "dc_T/dc_(T-k) along the cell path is the product of the last k forget gates."),
+]
