@@ -1,4 +1,4 @@
-"""course_lib.differencing: returns against NumPy/pandas and bad input."""
+"""course_lib.differencing: the post's worked example, identities (hypothesis), NumPy/pandas agreement, bad input."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,42 +6,165 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from course_lib import differencing
+from course_lib import differencing as dif
 
+POST_X = [9.0, 10.0, 4.0, 9.0]  # np.random.seed(3); np.random.randint(1, 11, 4) in the differencing post
+finite = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
 prices_strategy = arrays(np.float64, st.integers(2, 50), elements=st.floats(0.01, 1e4))
+
+
+# ----------------------------------------------------------------------------- the post's worked example
+def test_the_posts_example_reproduces():
+    np.random.seed(3)
+    assert np.random.randint(1, 11, 4).tolist() == POST_X
+
+
+def test_the_posts_first_and_second_differences():
+    x = np.array(POST_X)
+    assert dif.difference(x).tolist() == [1.0, -6.0, 5.0]        # the post's formula says 9 - 4 = 6; it is 5
+    assert dif.difference(x, order=2).tolist() == [-7.0, 11.0]
+
+
+def test_the_posts_inverse_differences():
+    x = pd.Series(POST_X)
+    first, second = dif.difference(x), dif.difference(x, order=2)
+    assert dif.inverse_difference(first, x.iloc[:1]).tolist() == [10.0, 4.0, 9.0]
+    assert dif.inverse_difference(second, x.iloc[:2], order=2).tolist() == [4.0, 9.0]
+
+
+def test_second_order_inverse_is_the_posts_formula():
+    """x_h = d2_h + 2 x_(h-1) - x_(h-2), applied step by step as in the post's inverse_diff_2nd."""
+    gen = np.random.default_rng(0)
+    x = gen.normal(size=30).cumsum().cumsum()
+    d2 = dif.difference(x, order=2)
+    previous2, previous1, rebuilt = x[0], x[1], []
+    for d in d2:
+        value = d + 2 * previous1 - previous2
+        rebuilt.append(value)
+        previous2, previous1 = previous1, value
+    np.testing.assert_allclose(dif.inverse_difference(d2, x[:2], order=2), rebuilt, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- identities
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 7), st.data())
+def test_inverse_of_difference_is_the_identity_on_arrays(order, lag, data):
+    x = data.draw(arrays(np.float64, st.integers(order * lag + 1, order * lag + 40), elements=finite))
+    k = order * lag
+    rebuilt = dif.inverse_difference(dif.difference(x, order, lag), x[:k], order, lag)
+    np.testing.assert_allclose(rebuilt, x[k:], rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 7), st.data())
+def test_inverse_of_difference_is_the_identity_on_series(order, lag, data):
+    values = data.draw(arrays(np.float64, st.integers(order * lag + 1, order * lag + 30), elements=finite))
+    x = pd.Series(values, index=pd.bdate_range("2020-01-01", periods=len(values)))
+    k = order * lag
+    d = dif.difference(x, order, lag)
+    assert d.index.equals(x.index[k:])
+    rebuilt = dif.inverse_difference(d, x.iloc[:k], order, lag)
+    assert isinstance(rebuilt, pd.Series) and rebuilt.index.equals(x.index[k:])
+    np.testing.assert_allclose(rebuilt.to_numpy(), values[k:], rtol=1e-9, atol=1e-6)
+
+
+def test_inverse_uses_the_last_values_of_a_longer_history():
+    x = np.arange(20.0) ** 2
+    d = dif.difference(x, order=2)
+    np.testing.assert_allclose(dif.inverse_difference(d[8:], x[:10], order=2), x[10:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(prices_strategy)
+def test_prices_from_returns_inverts_returns(prices):
+    for kind, to_returns in (("log", dif.log_returns), ("simple", dif.simple_returns)):
+        np.testing.assert_allclose(dif.prices_from_returns(to_returns(prices), prices[0], kind), prices[1:], rtol=1e-9)
+    np.testing.assert_allclose(dif.prices_from_returns(dif.difference(prices), prices[0], "difference"),
+                               prices[1:], rtol=1e-9, atol=1e-7)
+
+
+# ----------------------------------------------------------------------------- agreement with NumPy and pandas
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_matches_numpy_diff(order):
+    x = np.random.default_rng(order).normal(size=40)
+    np.testing.assert_allclose(dif.difference(x, order), np.diff(x, n=order), rtol=1e-12)
+
+
+@pytest.mark.parametrize("order, lag", [(1, 1), (1, 5), (2, 1), (2, 5), (3, 2)])
+def test_matches_repeated_pandas_diff(sp500, order, lag):
+    close = sp500["Close"]
+    expected = close
+    for _ in range(order):
+        expected = expected.diff(lag)
+    pd.testing.assert_series_equal(dif.difference(close, order, lag), expected.iloc[order * lag:],
+                                   check_names=False, rtol=1e-12)
 
 
 def test_log_returns_of_a_series_keep_dates(sp500):
     close = sp500["Close"]
-    r = differencing.log_returns(close)
-    expected = np.log(close).diff().iloc[1:]
-    pd.testing.assert_series_equal(r, expected, check_names=False, rtol=1e-13)
+    r = dif.log_returns(close)
+    pd.testing.assert_series_equal(r, np.log(close).diff().iloc[1:], check_names=False, rtol=1e-13)
     assert r.index[0] == close.index[1]
 
 
 @settings(max_examples=50, deadline=None)
 @given(prices_strategy)
 def test_returns_of_arrays_match_numpy(prices):
-    np.testing.assert_allclose(differencing.log_returns(prices), np.diff(np.log(prices)), rtol=1e-12)
-    np.testing.assert_allclose(differencing.simple_returns(prices), prices[1:] / prices[:-1] - 1, rtol=1e-12)
-    # the two are linked by r = ln(1 + R)
-    np.testing.assert_allclose(differencing.log_returns(prices), np.log1p(differencing.simple_returns(prices)),
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dif.log_returns(prices), np.diff(np.log(prices)), rtol=1e-12)
+    np.testing.assert_allclose(dif.simple_returns(prices), prices[1:] / prices[:-1] - 1, rtol=1e-12)
+    np.testing.assert_allclose(dif.log_returns(prices), np.log1p(dif.simple_returns(prices)), rtol=1e-9, atol=1e-12)
 
 
-def test_returns_do_not_modify_the_input():
+def test_functions_do_not_modify_their_input():
     prices = pd.Series([1.0, 2.0, 4.0])
-    differencing.log_returns(prices)
+    dif.log_returns(prices)
+    dif.difference(prices)
+    dif.inverse_difference(prices, [1.0])
     assert prices.tolist() == [1.0, 2.0, 4.0]
 
 
-@pytest.mark.parametrize("prices, message", [
-    ([1.0, 0.0, 2.0], "positive.*position 1"),
-    ([1.0, -3.0], "positive"),
-    ([1.0, np.nan, 2.0], "NaN"),
-    ([1.0], "at least 2"),
+# ----------------------------------------------------------------------------- reconstructing forecasts
+def test_one_step_prices_are_anchored_on_the_actual_previous_price():
+    previous = np.array([100.0, 110.0, 90.0])
+    forecast = np.array([0.01, -0.02, 0.0])
+    np.testing.assert_allclose(dif.one_step_prices(forecast, previous), previous * np.exp(forecast))
+    np.testing.assert_allclose(dif.one_step_prices(forecast, previous, "simple"), previous * (1 + forecast))
+    np.testing.assert_allclose(dif.one_step_prices(forecast, previous, "difference"), previous + forecast)
+
+
+def test_recursive_prices_compound_the_forecasts():
+    forecast = np.array([0.1, 0.1, -0.2])
+    np.testing.assert_allclose(dif.recursive_prices(forecast, 50.0), 50.0 * np.exp([0.1, 0.2, 0.0]))
+    np.testing.assert_allclose(dif.recursive_prices(forecast, 50.0, "simple"), [55.0, 60.5, 48.4])
+
+
+def test_perfect_forecasts_rebuild_the_actual_path_both_ways(sp500):
+    close = sp500["Close"].iloc[:300]
+    r = dif.log_returns(close)
+    np.testing.assert_allclose(dif.one_step_prices(r, close.iloc[:-1]), close.iloc[1:], rtol=1e-12)
+    np.testing.assert_allclose(dif.recursive_prices(r, close.iloc[0]), close.iloc[1:], rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("call, message", [
+    (lambda: dif.difference([1.0, 2.0], order=2), "at least 3"),
+    (lambda: dif.difference([1.0, 2.0, 3.0], lag=3), "at least 4"),
+    (lambda: dif.difference([1.0, 2.0, 3.0], order=0), "order must be a positive integer"),
+    (lambda: dif.difference([1.0, 2.0, 3.0], lag=1.5), "lag must be a positive integer"),
+    (lambda: dif.difference([1.0, np.nan, 3.0]), "NaN"),
+    (lambda: dif.difference(np.ones((3, 2))), "1-D"),
+    (lambda: dif.inverse_difference([1.0], [1.0], order=2), "history needs at least 2"),
+    (lambda: dif.inverse_difference([np.nan], [1.0]), "diffs has 1 NaN"),
+    (lambda: dif.log_returns([1.0, 0.0, 2.0]), "positive.*position 1"),
+    (lambda: dif.simple_returns([1.0, -3.0]), "positive"),
+    (lambda: dif.log_returns([1.0]), "at least 2"),
+    (lambda: dif.prices_from_returns([0.1], 0.0), "start_price must be positive"),
+    (lambda: dif.prices_from_returns([0.1], np.nan, "difference"), "finite"),
+    (lambda: dif.prices_from_returns([-1.5], 10.0, "simple"), "non-positive"),
+    (lambda: dif.prices_from_returns([0.1], 10.0, "percent"), "kind must be one of"),
+    (lambda: dif.one_step_prices([0.1, 0.2], [10.0]), "one price per forecast"),
+    (lambda: dif.one_step_prices([0.1], [-10.0]), "positive"),
 ])
-@pytest.mark.parametrize("function", [differencing.log_returns, differencing.simple_returns])
-def test_bad_prices_are_refused(function, prices, message):
+def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
-        function(prices)
+        call()

@@ -15,6 +15,7 @@ from typing import Any, Callable
 CHAPTER_MODULES = (
     "course_lib.grading.ch00",
     "course_lib.grading.ch01",
+    "course_lib.grading.ch02",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 
