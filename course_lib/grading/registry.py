@@ -16,6 +16,7 @@ CHAPTER_MODULES = (
     "course_lib.grading.ch00",
     "course_lib.grading.ch01",
     "course_lib.grading.ch02",
+    "course_lib.grading.ch03",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 
