@@ -32,3 +32,25 @@ def require_positive(values: np.ndarray, name: str = "x") -> None:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{name} must be positive: {int(bad.sum())} value(s) <= 0, first {values[pos]} at position {pos}")
+
+
+def as_2d_float(values, name: str = "values") -> np.ndarray:
+    """Return ``values`` (1-D or 2-D array, Series or DataFrame) as a float64 (rows, features) array.
+
+    A 1-D input becomes one column. Raises ``ValueError`` on non-numeric data, more than
+    2 dimensions, or NaN (naming the first row and column).
+    """
+    columns = list(values.columns) if isinstance(values, pd.DataFrame) else None
+    array = np.asarray(values.to_numpy() if isinstance(values, (pd.Series, pd.DataFrame)) else values)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D (rows, features), got shape {array.shape}")
+    array = array.astype(np.float64)
+    if np.isnan(array).any():
+        row, column = np.argwhere(np.isnan(array))[0]
+        label = columns[column] if columns else column
+        raise ValueError(f"{name} has NaN (first at row {row}, column {label!r}): drop or fix it first")
+    return array

@@ -17,6 +17,7 @@ CHAPTER_MODULES = (
     "course_lib.grading.ch01",
     "course_lib.grading.ch02",
     "course_lib.grading.ch03",
+    "course_lib.grading.ch04",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 

@@ -1,0 +1,174 @@
+"""Sliding windows: cutting (input, label) samples out of a time series, and feeding them to torch.
+
+A window of length W read from row i covers rows i .. i+W-1. Its label is the value of
+the target column ``horizon`` rows after the window's last row, row i+W-1+horizon
+(single step), or the next ``horizon`` values, rows i+W .. i+W+horizon-1 (multi-step).
+With n rows there are n - W - horizon + 1 windows either way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from course_lib.preprocessing import Scaler
+from course_lib.splits import chronological_split
+from course_lib.validation import as_2d_float
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """How windows are cut: ``window`` input rows, a label ``horizon`` rows later (or the next ``horizon`` rows)."""
+
+    window: int
+    horizon: int = 1
+    multi_step: bool = False
+
+    def __post_init__(self):
+        for name in ("window", "horizon"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    @property
+    def input_offsets(self) -> np.ndarray:
+        """Offsets of the input rows from the window's first row: 0 .. window-1."""
+        return np.arange(self.window)
+
+    @property
+    def label_offsets(self) -> np.ndarray:
+        """Offsets of the label rows from the window's first row."""
+        last = self.window - 1
+        if self.multi_step:
+            return last + np.arange(1, self.horizon + 1)
+        return np.array([last + self.horizon])
+
+    def __repr__(self) -> str:
+        def span(offsets):
+            return f"t+{offsets[0]}" if len(offsets) == 1 else f"t+{offsets[0]}..t+{offsets[-1]}"
+        return (f"WindowSpec(window={self.window}, horizon={self.horizon}, multi_step={self.multi_step}): "
+                f"inputs {span(self.input_offsets)} -> label {span(self.label_offsets)}")
+
+    def n_windows(self, n_rows: int) -> int:
+        return n_rows - self.window - self.horizon + 1
+
+    def label_positions(self, n_rows: int) -> np.ndarray:
+        """Row of each window's (last) label: where its target sits in the original series."""
+        return np.arange(self.n_windows(n_rows)) + self.label_offsets[-1]
+
+    def make(self, values, target=None) -> tuple[np.ndarray, np.ndarray]:
+        """(X, y): X (n_windows, window, features); y (n_windows,) or (n_windows, horizon) if multi_step."""
+        data, target_column = _table(values, target)
+        n = len(data)
+        if self.n_windows(n) < 1:
+            raise ValueError(f"a series of {n} rows is too short for window {self.window} and horizon "
+                             f"{self.horizon}: it needs at least {self.window + self.horizon} rows")
+        count = self.n_windows(n)
+        views = np.lib.stride_tricks.sliding_window_view(data, self.window, axis=0)  # (n-W+1, features, W)
+        x = np.ascontiguousarray(views[:count].transpose(0, 2, 1))
+        series = data[:, target_column]
+        if self.multi_step:
+            y = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(series[self.window:], self.horizon)[:count])
+        else:
+            y = series[self.window + self.horizon - 1:][:count].copy()
+        return x, y
+
+
+def _table(values, target) -> tuple[np.ndarray, int]:
+    """values as a float (rows, features) array and the position of the target column."""
+    array = as_2d_float(values, "values")
+    columns = list(values.columns) if isinstance(values, pd.DataFrame) else None
+    return array, _target_position(target, array.shape[1], columns)
+
+
+def _target_position(target, n_columns: int, columns: list | None) -> int:
+    if target is None:
+        if n_columns > 1:
+            raise ValueError(f"values have {n_columns} columns: say which one is the target")
+        return 0
+    if columns is not None and target in columns:
+        return columns.index(target)
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool) and 0 <= target < n_columns:
+        return int(target)
+    raise ValueError(f"target {target!r} is not a column of values (columns: {columns or list(range(n_columns))})")
+
+
+def make_windows(values, window: int, horizon: int = 1, target=None, multi_step: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Cut (X, y) with X[i] = values[i : i + window] and y[i] the target ``horizon`` rows after the window.
+
+    ``values``: 1-D array/Series (one feature) or 2-D array/DataFrame (rows, features);
+    ``target``: column name or position (required when there are several columns).
+    multi_step=True makes y[i] the next ``horizon`` target values. Vectorised, no loop.
+    """
+    return WindowSpec(window, horizon, multi_step).make(values, target)
+
+
+# ----------------------------------------------------------------------------- a leakage-free pipeline
+@dataclass
+class WindowedData:
+    """Train/validation/test windows cut from one series, scaled with statistics of the training rows only."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    scaler: Scaler
+    target_column: int
+    label_index: dict  # split name -> index (dates) of each window's last label
+
+    def to_price_units(self, scaled_target) -> np.ndarray:
+        """Turn scaled target values (labels or predictions) back into the original units."""
+        return self.scaler.inverse_transform_column(scaled_target, self.target_column)
+
+
+def make_dataset(values, window: int, horizon: int = 1, target=None, train: float = 0.7,
+                 validation: float = 0.15, method: str = "minmax", multi_step: bool = False) -> WindowedData:
+    """Split rows chronologically, fit the scaler on the training rows only, then cut windows.
+
+    A window belongs to the split that holds its last label, so every training label
+    precedes every validation label, which precede every test label. Validation and test
+    windows may read inputs from earlier splits: that is the past, which a forecaster has.
+    """
+    spec = WindowSpec(window, horizon, multi_step)
+    data, target_column = _table(values, target)
+    index = values.index if isinstance(values, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(data))
+    train_rows, val_rows, _ = chronological_split(len(data), train, validation)
+    scaler = Scaler(method).fit(data[train_rows])
+    x, y = spec.make(scaler.transform(data), target_column)
+    labels = spec.label_positions(len(data))
+    parts = {"train": labels < len(train_rows),
+             "val": (labels >= len(train_rows)) & (labels < len(train_rows) + len(val_rows)),
+             "test": labels >= len(train_rows) + len(val_rows)}
+    for name, mask in parts.items():
+        if not mask.any():
+            raise ValueError(f"no window has its label in the {name} part; use a longer series or a shorter window")
+    return WindowedData(x[parts["train"]], y[parts["train"]], x[parts["val"]], y[parts["val"]],
+                        x[parts["test"]], y[parts["test"]], scaler, target_column,
+                        {name: index[labels[mask]] for name, mask in parts.items()})
+
+
+def make_loaders(dataset: WindowedData, batch_size: int = 64, shuffle_train: bool = True, seed: int = 0,
+                 device=None) -> dict[str, DataLoader]:
+    """float32 torch DataLoaders for the three splits.
+
+    Training windows may be shuffled (each window carries its own past, so the order of
+    windows does not matter to a stateless model; the shuffle is seeded). Validation and
+    test windows are never shuffled, so predictions come out in time order.
+    """
+    def tensors(x, y):
+        return TensorDataset(torch.as_tensor(x, dtype=torch.float32, device=device),
+                             torch.as_tensor(y, dtype=torch.float32, device=device))
+
+    generator = torch.Generator().manual_seed(seed)
+    return {
+        "train": DataLoader(tensors(dataset.x_train, dataset.y_train), batch_size=batch_size,
+                            shuffle=shuffle_train, generator=generator),
+        "val": DataLoader(tensors(dataset.x_val, dataset.y_val), batch_size=batch_size, shuffle=False),
+        "test": DataLoader(tensors(dataset.x_test, dataset.y_test), batch_size=batch_size, shuffle=False),
+    }
