@@ -83,16 +83,19 @@ def _path_cases():
 
 EXERCISES = [
     Exercise("01.1", "The forget gate, in the guide's notation", "forget_gate", 1, forget_gate_reference,
-             _forget_cases, "f_t = sigmoid(W_f [h_(t-1), x_t] + b_f), with [.,.] the concatenation."),
+             _forget_cases, "f_t = sigmoid(W_f [h_(t-1), x_t] + b_f), with [.,.] the concatenation.",
+             also_implemented_by=("course_lib.lstm_scratch:cell_step", "course_lib.lstm_scratch:lstm_cell_numpy", "course_lib.lstm_scratch:lstm_cell")),
     Exercise("01.2", "One LSTM cell step, matched to nn.LSTMCell", "lstm_cell_step", 2, cell_step_reference,
              _cell_cases, "Compute z = x W_ih^T + b_ih + h W_hh^T + b_hh, split it into i, f, g, o blocks, "
-             "then c_t = f c + i g and h_t = o tanh(c_t); return (h_t, c_t)."),
+             "then c_t = f c + i g and h_t = o tanh(c_t); return (h_t, c_t).",
+             also_implemented_by=("course_lib.lstm_scratch:cell_step", "course_lib.lstm_scratch:lstm_cell_numpy", "course_lib.lstm_scratch:lstm_cell")),
     Exercise("01.3", "Parameter count of nn.LSTM", "lstm_param_count", 1, lstm_parameter_count, _count_cases,
              "Each layer has 4h(d + h + 2) parameters: four gates, each with input weights, "
              "recurrent weights and two biases."),
     Exercise("01.4", "One peephole LSTM step", "peephole_cell_step", 2, peephole_step_reference, _peephole_cases,
              "Add p_i * c_(t-1) to the input gate's and p_f * c_(t-1) to the forget gate's pre-activation, "
-             "and p_o * c_t to the output gate's; peephole rows are p_i, p_f, p_o."),
+             "and p_o * c_t to the output gate's; peephole rows are p_i, p_f, p_o.",
+             also_implemented_by=("course_lib.lstm_scratch:cell_step", "course_lib.lstm_scratch:lstm_cell_numpy", "course_lib.lstm_scratch:lstm_cell")),
     Exercise("01.5", "How far the cell state carries a gradient", "cell_path_gradient", 1, cell_path_gradient,
              _path_cases, "dc_T/dc_(T-k) along the cell path is the product of the last k forget gates."),
 ]

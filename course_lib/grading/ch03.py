@@ -62,12 +62,15 @@ def _drawdown_cases():
 
 EXERCISES = [
     Exercise("03.1", "EMA seeded like TA-Lib", "ema_talib", 1, ind.ema, _ema_cases,
-             "alpha = 2 / (n + 1); y_(n-1) = mean(x_0..x_(n-1)); then y_t = alpha x_t + (1 - alpha) y_(t-1)."),
+             "alpha = 2 / (n + 1); y_(n-1) = mean(x_0..x_(n-1)); then y_t = alpha x_t + (1 - alpha) y_(t-1).",
+             also_implemented_by=("course_lib.indicators:_recursive_average",)),
     Exercise("03.2", "Wilder's RSI", "wilder_rsi", 2, ind.rsi, _rsi_cases,
              "Average gain and loss start as the mean of the first n changes and are then smoothed with "
-             "alpha = 1/n; RSI = 100 - 100 / (1 + G/L); the first n values are NaN."),
+             "alpha = 1/n; RSI = 100 - 100 / (1 + G/L); the first n values are NaN.",
+             also_implemented_by=("course_lib.indicators:_recursive_average", "course_lib.indicators:_rsi_from_averages")),
     Exercise("03.3", "MACD signal line", "signal_line", 1, ind.ema, _signal_cases,
-             "The signal line is an EMA (seeded with an SMA) of the MACD line's valid values."),
+             "The signal line is an EMA (seeded with an SMA) of the MACD line's valid values.",
+             also_implemented_by=("course_lib.indicators:_recursive_average", "course_lib.indicators:macd")),
     Exercise("03.4", "Bollinger bands", "bollinger_bands", 1, ind.bollinger, _bollinger_cases,
              "Return a DataFrame with columns upper, middle, lower: SMA_n +/- k * rolling std (ddof=0)."),
     Exercise("03.5", "A no-lookahead feature: drawdown from the recent high", "rolling_drawdown", 1,

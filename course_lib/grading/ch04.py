@@ -72,12 +72,15 @@ def _outlier_cases():
 EXERCISES = [
     Exercise("04.1", "Sliding windows with a horizon", "make_windows_1d", 2, windows_reference, _window_cases,
              "X[i] = values[i : i + window]; y[i] = values[i + window + horizon - 1]; there are "
-             "n - window - horizon + 1 windows. Return (X, y) as arrays."),
+             "n - window - horizon + 1 windows. Return (X, y) as arrays.",
+             also_implemented_by=("course_lib.windows:make_windows", "course_lib.windows:WindowSpec.make")),
     Exercise("04.2", "Min-max scaling fitted on training data only", "train_only_minmax", 1,
              train_only_minmax_reference, _scaling_cases,
-             "(x - min_train) / (max_train - min_train) for both parts; return (train_scaled, test_scaled)."),
+             "(x - min_train) / (max_train - min_train) for both parts; return (train_scaled, test_scaled).",
+             also_implemented_by=("course_lib.preprocessing:Scaler.fit", "course_lib.preprocessing:Scaler.transform")),
     Exercise("04.3", "Walk-forward folds with a gap", "walk_forward_folds", 2, walk_forward_reference, _fold_cases,
-             "Return a list of (train_positions, test_positions) pairs of integer arrays, oldest fold first."),
+             "Return a list of (train_positions, test_positions) pairs of integer arrays, oldest fold first.",
+             also_implemented_by=("course_lib.splits:walk_forward_splits", "course_lib.splits:time_series_split")),
     Exercise("04.4", "IQR outliers", "iqr_outliers_mask", 1, iqr_outliers, _outlier_cases,
              "Return a boolean array: True where x < Q1 - k*IQR or x > Q3 + k*IQR."),
 ]

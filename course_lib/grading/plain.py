@@ -191,3 +191,96 @@ _COMPARE_KIND = {
     "sequence": _compare_sequence,
     "mapping": _compare_mapping,
 }
+
+
+# ----------------------------------------------------------------------------- validating untrusted plain data
+class InvalidPlainData(ValueError):
+    """Data claiming to be plain data (e.g. from a grading worker) that is not."""
+
+
+MAX_DEPTH = 32
+
+
+def validate_plain(value, depth: int = 0) -> None:
+    """Raise :class:`InvalidPlainData` unless ``value`` has exactly the shapes :func:`to_plain` produces."""
+    if depth > MAX_DEPTH:
+        raise InvalidPlainData("nested too deeply")
+    if type(value) in SCALARS:
+        return
+    if type(value) is not dict or type(value.get("kind")) is not str:
+        raise InvalidPlainData(f"unexpected {type(value).__name__}")
+    validator = _VALIDATE_KIND.get(value["kind"])
+    if validator is None:
+        raise InvalidPlainData(f"unknown kind {value['kind']!r}")
+    validator(value, depth)
+
+
+def _require_keys(value: dict, keys: set) -> None:
+    if set(value) != keys | {"kind"}:
+        raise InvalidPlainData(f"a {value['kind']} needs exactly the keys {sorted(keys | {'kind'})}")
+
+
+def _validate_array(value: dict, depth: int) -> None:
+    _require_keys(value, {"dtype", "shape", "data"})
+    shape = value["shape"]
+    if value["dtype"] not in ("bool", "number") or type(shape) is not list or \
+            not all(type(n) is int and n >= 0 for n in shape):
+        raise InvalidPlainData("malformed array header")
+    element = bool if value["dtype"] == "bool" else (int, float)
+
+    def check(data, dims):
+        if not dims:
+            if type(data) not in ((bool,) if element is bool else (int, float)):
+                raise InvalidPlainData("array element of the wrong type")
+            return
+        if type(data) is not list or len(data) != dims[0]:
+            raise InvalidPlainData("array data does not match its shape")
+        for item in data:
+            check(item, dims[1:])
+
+    check(value["data"], shape)
+
+
+def _validate_labels(labels) -> None:
+    if type(labels) is not list or not all(type(label) is str for label in labels):
+        raise InvalidPlainData("labels must be a list of strings")
+
+
+def _validate_series(value: dict, depth: int) -> None:
+    _require_keys(value, {"index", "values"})
+    _validate_labels(value["index"])
+    validate_plain(value["values"], depth + 1)
+    values = value["values"]
+    if type(values) is not dict or values.get("kind") != "array" or values["shape"] != [len(value["index"])]:
+        raise InvalidPlainData("a Series' values must be an array as long as its index")
+
+
+def _validate_frame(value: dict, depth: int) -> None:
+    _require_keys(value, {"index", "columns", "values"})
+    _validate_labels(value["index"])
+    _validate_labels(value["columns"])
+    validate_plain(value["values"], depth + 1)
+    values = value["values"]
+    if type(values) is not dict or values.get("kind") != "array" or \
+            values["shape"] != [len(value["index"]), len(value["columns"])]:
+        raise InvalidPlainData("a DataFrame's values must be an (index, columns) array")
+
+
+def _validate_sequence(value: dict, depth: int) -> None:
+    _require_keys(value, {"items"})
+    if type(value["items"]) is not list:
+        raise InvalidPlainData("a sequence's items must be a list")
+    for item in value["items"]:
+        validate_plain(item, depth + 1)
+
+
+def _validate_mapping(value: dict, depth: int) -> None:
+    _require_keys(value, {"items"})
+    if type(value["items"]) is not dict:
+        raise InvalidPlainData("a mapping's items must be a dict")
+    for item in value["items"].values():
+        validate_plain(item, depth + 1)
+
+
+_VALIDATE_KIND = {"array": _validate_array, "series": _validate_series, "frame": _validate_frame,
+                  "sequence": _validate_sequence, "mapping": _validate_mapping}

@@ -50,6 +50,7 @@ class Exercise:
     hint: str
     rtol: float = 1e-7
     atol: float = 1e-10
+    also_implemented_by: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not EXERCISE_ID.match(self.id):
@@ -60,6 +61,13 @@ class Exercise:
     @property
     def chapter(self) -> str:
         return self.id.split(".")[0]
+
+    @property
+    def implementations(self) -> tuple[str, ...]:
+        """"module:qualname" of every course function that solves this exercise: the reference and
+        ``also_implemented_by``. An answer that calls one of them is not the learner's work."""
+        own = f"{self.reference.__module__}:{self.reference.__qualname__}"
+        return (own, *self.also_implemented_by)
 
 
 @cache

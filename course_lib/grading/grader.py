@@ -1,0 +1,307 @@
+"""Grading a cohort: find the submissions, run each in the sandbox, score in this process.
+
+Scores are decided here, in a process that never executes student code: cases and expected
+values come from the registry (plus the instructor's private checks); the worker only
+reports what the student's functions returned, as plain data, which is validated and then
+compared type-strictly. Each result records the grader version and a hash of the checks.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib import __version__ as COURSE_VERSION
+from course_lib.grading import submission
+from course_lib.grading.check import expected_outcome, judge_case
+from course_lib.grading.plain import InvalidPlainData, validate_plain
+from course_lib.grading.registry import Case, Exercise, all_exercises
+from course_lib.grading.sandbox import MEMORY, OUTPUT, Limits, NotebookRun, run_notebook
+
+GRADER_VERSION = f"{COURSE_VERSION}+grader.1"
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+SCRATCH = re.compile(r"/tmp/grading-[^/\s'\"]+")
+
+
+# ----------------------------------------------------------------------------- what is graded
+@dataclass
+class GradedExercise:
+    """One exercise of one learner's exercise set, with its case results and any flags."""
+
+    exercise: Exercise
+    private_cases: list[Case] = field(default_factory=list)
+
+    @property
+    def cases(self) -> list[Case]:
+        return self.exercise.cases() + self.private_cases
+
+
+@dataclass
+class CheckSet:
+    """The exercises to grade, their cases, the expected outcomes (computed once) and a hash of it all."""
+
+    items: dict[str, GradedExercise]
+    checks_hash: str
+    expected: dict[str, list] = field(default_factory=dict)
+
+    def prepare(self) -> "CheckSet":
+        for exercise_id, item in self.items.items():
+            cases = item.cases
+            private = len(item.exercise.cases())
+            self.expected[exercise_id] = [(case, expected_outcome(item.exercise, case), index >= private)
+                                          for index, case in enumerate(cases)]
+        return self
+
+
+def load_private_checks(folder: Path | None) -> tuple[dict[str, list[Case]], list[Exercise], list[Path]]:
+    """Read ``*.py`` files of an instructor's folder: ``PRIVATE_CASES = {"00.1": [Case(...), ...]}``
+    (a list or a function returning one) and optionally ``EXERCISES = [Exercise(...)]`` for new exercises."""
+    cases: dict[str, list[Case]] = {}
+    extra: list[Exercise] = []
+    files = sorted(Path(folder).glob("*.py")) if folder else []
+    if folder and not Path(folder).is_dir():
+        raise FileNotFoundError(f"checks folder {folder} does not exist")
+    for path in files:
+        spec = importlib.util.spec_from_file_location(f"private_checks_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for exercise_id, found in getattr(module, "PRIVATE_CASES", {}).items():
+            cases.setdefault(exercise_id, []).extend(found() if callable(found) else found)
+        extra.extend(getattr(module, "EXERCISES", []))
+    return cases, extra, files
+
+
+def checks_hash(files: list[Path]) -> str:
+    """SHA-256 of the grading code and every check: the registry's chapter modules and private files."""
+    package = Path(__file__).resolve().parent
+    sources = sorted(package.glob("ch*.py")) + [package / n for n in ("registry.py", "plain.py", "check.py")]
+    digest = hashlib.sha256()
+    for path in [*sources, *files]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_check_set(chapters: set[str], checks_dir: Path | None = None) -> CheckSet:
+    private, extra, files = load_private_checks(checks_dir)
+    exercises = dict(all_exercises())
+    for exercise in extra:
+        exercises[exercise.id] = exercise
+    unknown = sorted(set(private) - set(exercises))
+    if unknown:
+        raise ValueError(f"private checks name unknown exercises: {', '.join(unknown)}")
+    chosen = {i: GradedExercise(e, private.get(i, [])) for i, e in exercises.items() if e.chapter in chapters}
+    return CheckSet(chosen, checks_hash(files))
+
+
+# ----------------------------------------------------------------------------- submissions
+def discover(submissions: Path) -> dict[str, list[Path]]:
+    """Student name -> notebooks: ``<student>.ipynb`` files and ``<student>/`` folders of notebooks."""
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise FileNotFoundError(f"submissions folder {submissions} does not exist")
+    found: dict[str, list[Path]] = {}
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix == ".ipynb":
+            found.setdefault(entry.stem, []).append(entry)
+        elif entry.is_dir():
+            notebooks = [p for p in sorted(entry.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+            found.setdefault(entry.name, []).extend(notebooks)
+    return found
+
+
+def chapters_in(found: dict[str, list[Path]]) -> set[str]:
+    """Chapters that any readable submitted notebook answers."""
+    chapters = set()
+    for paths in found.values():
+        for path in paths:
+            try:
+                chapters |= submission.read_notebook(path).chapters
+            except (submission.InvalidNotebook, OSError):
+                continue
+    return chapters
+
+
+# ----------------------------------------------------------------------------- grading one student
+@dataclass
+class ExerciseResult:
+    exercise: str
+    points: int
+    max_points: int
+    status: str
+    notebook: str | None = None
+    cases: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StudentResult:
+    student: str
+    exercises: list[ExerciseResult]
+    notebooks: list[dict]
+    review: list[str]
+
+
+def _clean(text: str) -> str:
+    """Remove what differs between runs (addresses, scratch paths) from a message."""
+    return SCRATCH.sub("<scratch>", ADDRESS.sub("0x...", text))
+
+
+def _failure_status(kind: str, detail: str) -> str:
+    return f"{kind}: {_clean(detail)}"
+
+
+def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits) -> StudentResult:
+    notebooks, readable, invalid = [], [], []
+    for path in paths:
+        record = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        try:
+            notebook = submission.read_notebook(path)
+            readable.append(notebook)
+            record["syntax_errors"] = {str(k + 1): v for k, v in notebook.syntax_errors.items()}
+        except (submission.InvalidNotebook, OSError) as err:
+            invalid.append(f"{path.name}: {err}")
+            record["invalid"] = str(err)
+        notebooks.append(record)
+    owners = _assign(readable, checks)
+    results, review = {}, []
+    for notebook in readable:
+        for finding in submission.suspicious_constructs(notebook):
+            review.append(f"{notebook.path.name}, {finding}")
+        mine = [i for i, owner in owners.items() if owner is notebook]
+        if not mine:
+            continue
+        jobs = [{"id": i, "function": checks.items[i].exercise.function, "cases": checks.items[i].cases,
+                 "implementations": list(checks.items[i].exercise.implementations)} for i in mine]
+        run = run_notebook(notebook.cells, jobs, limits)
+        record = next(r for r in notebooks if r["file"] == notebook.path.name)
+        record["cell_errors"] = {str(k + 1): _clean(v) for k, v in sorted(run.cell_errors.items())}
+        record["cell_failures"] = {str(k + 1): _failure_status(f.kind, f.detail) for k, f in sorted(run.cell_failures.items())}
+        record["worker_restarts"] = run.restarts
+        for exercise_id in mine:
+            results[exercise_id] = _score(exercise_id, notebook, run, checks)
+    for exercise_id, item in checks.items.items():
+        if exercise_id not in results:
+            results[exercise_id] = _missing(item.exercise, paths, readable, invalid)
+    ordered = [results[i] for i in sorted(results)]
+    return StudentResult(name, ordered, notebooks, review)
+
+
+def _assign(readable: list[submission.Notebook], checks: CheckSet) -> dict:
+    """Exercise id -> the notebook graded for it: the first notebook (by name) defining the function,
+    preferring one that belongs to the exercise's chapter."""
+    owners = {}
+    for exercise_id, item in checks.items.items():
+        candidates = [nb for nb in readable if item.exercise.function in nb.defined_functions()]
+        same_chapter = [nb for nb in candidates if item.exercise.chapter in nb.chapters]
+        chosen = (same_chapter or candidates or [None])[0]
+        if chosen is not None:
+            owners[exercise_id] = chosen
+    return owners
+
+
+def _missing(exercise: Exercise, paths, readable, invalid) -> ExerciseResult:
+    if not paths:
+        status = "not found: no notebook submitted"
+    elif invalid and not readable:
+        status = "invalid notebook: " + "; ".join(invalid)
+    else:
+        status = f"not found: no function named {exercise.function}"
+        if invalid:
+            status += " (unreadable: " + "; ".join(invalid) + ")"
+    return ExerciseResult(exercise.id, 0, exercise.points, status)
+
+
+def _score(exercise_id: str, notebook: submission.Notebook, run: NotebookRun, checks: CheckSet) -> ExerciseResult:
+    exercise = checks.items[exercise_id].exercise
+    result = ExerciseResult(exercise_id, 0, exercise.points, "", notebook.path.name)
+    count = notebook.defined_functions().get(exercise.function, 0)
+    if count > 1:
+        result.notes.append(f"{exercise.function} is defined {count} times; the last definition run was graded")
+    used = set(submission.reference_uses(notebook, exercise))
+    report = run.exercises.get(exercise_id)
+    if report is None:
+        failure = run.exercise_failures[exercise_id]
+        result.status = _failure_status(failure.kind, failure.detail)
+        return result
+    used |= {name for name in report.get("tripped", []) if name in exercise.implementations}
+    if not report.get("found"):
+        errors = "; ".join(f"code cell {k + 1}: {_clean(v)}" for k, v in sorted(run.cell_errors.items())[:2])
+        result.status = f"not found: {exercise.function} is not defined after running the notebook" + \
+                        (f" ({errors})" if errors else "")
+        return result
+    outcomes = report.get("outcomes")
+    if not isinstance(outcomes, list) or any(not isinstance(o, dict) for o in outcomes):
+        result.status = "crashed: the worker sent a malformed result"
+        return result
+    if any(o.get("not_implemented") for o in outcomes):
+        result.status = "not implemented"
+        return result
+    result.cases, first_failure = _judge(exercise, outcomes, checks.expected[exercise_id])
+    if used:
+        result.status = "flagged: calls the course's own implementation " + ", ".join(sorted(used))
+    elif first_failure is None:
+        result.points, result.status = exercise.points, "ok"
+    else:
+        result.status = first_failure
+    return result
+
+
+def _judge(exercise: Exercise, outcomes: list[dict], expected: list) -> tuple[list[dict], str | None]:
+    cases, first_failure = [], None
+    for position, (case, want, private) in enumerate(expected):
+        outcome = outcomes[position] if position < len(outcomes) else {"raised": ["Missing"], "error": "no result"}
+        try:
+            _validate_outcome(outcome)
+            judged = judge_case(exercise, case, want, outcome)
+            passed, message = judged.passed, _clean(judged.message)
+        except InvalidPlainData as err:
+            passed, message = False, f"the result is not plain data ({err})"
+        raised = outcome.get("raised") or []
+        if not passed and "MemoryError" in raised:
+            status = f"{MEMORY}: case {case.name!r} ran out of memory"
+        elif not passed and "File too large" in str(outcome.get("error", "")):
+            status = f"{OUTPUT}: case {case.name!r} printed too much"
+        elif not passed:
+            status = f"failed a private check {case.name!r}" if private else f"failed case {case.name!r}: {message}"
+        cases.append({"name": case.name, "private": private, "passed": passed,
+                      "message": "" if private else message, "hint": "" if private or passed else (case.hint or exercise.hint)})
+        if not passed and first_failure is None:
+            first_failure = status
+    return cases, first_failure
+
+
+def _validate_outcome(outcome: dict) -> None:
+    if "value" in outcome:
+        validate_plain(outcome["value"])
+    elif not (isinstance(outcome.get("raised"), list) and all(isinstance(n, str) for n in outcome["raised"])):
+        raise InvalidPlainData("an outcome must hold a value or the names of a raised exception")
+
+
+# ----------------------------------------------------------------------------- a whole cohort
+def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 1, limits: Limits = Limits(),
+                 chapters: set[str] | None = None) -> tuple[list[StudentResult], CheckSet]:
+    """Grade every submission in parallel over ``jobs`` workers; results sorted by student name."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    found = discover(submissions)
+    chosen = chapters if chapters is not None else chapters_in(found)
+    checks = build_check_set(chosen, checks_dir).prepare()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {name: pool.submit(grade_student, name, paths, checks, limits) for name, paths in found.items()}
+        results = [_result_or_error(name, futures[name], checks) for name in sorted(futures)]
+    return results, checks
+
+
+def _result_or_error(name: str, future, checks: CheckSet) -> StudentResult:
+    """A failure of the grader itself on one submission costs that submission, not the batch."""
+    try:
+        return future.result()
+    except Exception as err:  # noqa: BLE001 - reported in the gradebook instead
+        status = f"grader error: {type(err).__name__}: {_clean(str(err))[:200]}"
+        rows = [ExerciseResult(i, 0, item.exercise.points, status) for i, item in sorted(checks.items.items())]
+        return StudentResult(name, rows, [], [])

@@ -1,0 +1,226 @@
+"""Reading a submitted notebook without running it: its code cells, its chapters, and what its code refers to.
+
+Everything here runs in the grader's own process on the notebook *text*; no student code is
+executed. The static checks find answers that use the course's own implementation of an
+exercise (by resolving the notebook's imports) and constructs that can be used to get around
+the run-time checks (flagged for a human to review, without changing the score).
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.grading.registry import Exercise, all_exercises
+
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d)\.\d+["']""")
+SUSPICIOUS_NAMES = {
+    "__import__": "dynamic import (__import__)",
+    "importlib": "dynamic import (importlib)",
+    "ctypes": "ctypes",
+    "__wrapped__": "unwrapping a function (__wrapped__)",
+    "__closure__": "reading a closure (__closure__)",
+    "__globals__": "reading a function's globals (__globals__)",
+    "__code__": "replacing code objects (__code__)",
+    "get_referents": "walking the object graph (gc)",
+    "get_objects": "walking the object graph (gc)",
+    "setprofile": "tracing hooks (sys.setprofile)",
+    "settrace": "tracing hooks (sys.settrace)",
+}
+
+
+class InvalidNotebook(ValueError):
+    """The file is not a notebook the grader can read; the message says why."""
+
+
+@dataclass
+class Notebook:
+    """The code of one submitted notebook, ready to run and to inspect."""
+
+    path: Path
+    cells: list[str]                      # code cells, IPython syntax turned into plain Python
+    syntax_errors: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def chapters(self) -> set[str]:
+        """Chapters this notebook answers: from its check() calls and from the exercise functions it defines."""
+        found = set(CHECK_CALL.findall("\n".join(self.cells)))
+        defined = self.defined_functions()
+        found |= {ex.chapter for ex in all_exercises().values() if ex.function in defined}
+        return found
+
+    def trees(self) -> list[ast.Module]:
+        trees = []
+        for index, source in enumerate(self.cells):
+            if index in self.syntax_errors:
+                continue
+            trees.append(ast.parse(source))
+        return trees
+
+    def defined_functions(self) -> dict[str, int]:
+        """Top-level function name -> how many times the notebook defines it."""
+        counts: dict[str, int] = {}
+        for tree in self.trees():
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    counts[node.name] = counts.get(node.name, 0) + 1
+        return counts
+
+
+def read_notebook(path: Path) -> Notebook:
+    """Parse a .ipynb file; raise :class:`InvalidNotebook` with a reason a student can act on."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"the file is {size / 2**20:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidNotebook("the file is not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise InvalidNotebook(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
+        raise InvalidNotebook("not a Jupyter notebook (no list of cells)")
+    cells, errors = [], {}
+    for cell in document["cells"]:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if not isinstance(source, str):
+            raise InvalidNotebook("a code cell's source is not text")
+        python = _plain_python(source)
+        try:
+            ast.parse(python)
+        except SyntaxError as err:
+            errors[len(cells)] = f"SyntaxError: {err.msg} (line {err.lineno})"
+        cells.append(python)
+    return Notebook(path, cells, errors)
+
+
+def _plain_python(source: str) -> str:
+    """IPython magics and shell escapes (%time, !pip) become get_ipython() calls, as Jupyter does."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # leave it to the syntax check to report
+        return source
+
+
+# ----------------------------------------------------------------------------- static checks
+def _import_bindings(nodes) -> dict[str, str]:
+    """Names bound by import statements -> the dotted path they refer to."""
+    bindings: dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bindings[alias.asname] = alias.name
+                else:
+                    root = alias.name.split(".")[0]
+                    bindings[root] = root
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if alias.name == "*":
+                    bindings[f"*{node.module}"] = node.module
+                else:
+                    bindings[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return bindings
+
+
+def _dotted(node) -> list[str] | None:
+    """['a', 'b', 'c'] for the expression a.b.c, None for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return [node.id, *reversed(parts)]
+    return None
+
+
+def _resolved_paths(nodes, bindings: dict[str, str]) -> set[str]:
+    """Every dotted path (after resolving imports) that the given AST nodes refer to."""
+    paths = set()
+    for tree in nodes:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Attribute, ast.Name)):
+                chain = _dotted(node)
+                if chain and chain[0] in bindings:
+                    paths.add(".".join([bindings[chain[0]], *chain[1:]]))
+    return paths
+
+
+def _reachable_code(trees: list[ast.Module], function: str) -> list[ast.AST]:
+    """The exercise function's last definition, every top-level function it calls (transitively), and
+    top-level statements that assign to its name."""
+    functions: dict[str, ast.AST] = {}
+    assignments: list[ast.AST] = []
+    for tree in trees:
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions[node.name] = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id == function for t in targets):
+                    assignments.append(node)
+    seen, todo, reached = set(), [function], list(assignments)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        reached.append(functions[name])
+        todo.extend(n.id for n in ast.walk(functions[name]) if isinstance(n, ast.Name) and n.id in functions)
+    return reached
+
+
+def _implementation_paths(exercise: Exercise) -> dict[str, str]:
+    """Dotted path -> "module:qualname" for each course implementation of the exercise.
+
+    For a method (``Scaler.fit``) its class counts too, since methods are called on instances."""
+    paths = {}
+    for name in exercise.implementations:
+        module, qualname = name.split(":")
+        paths[f"{module}.{qualname}"] = name
+        if "." in qualname:
+            paths[f"{module}.{qualname.rsplit('.', 1)[0]}"] = name
+    return paths
+
+
+def reference_uses(notebook: Notebook, exercise: Exercise) -> list[str]:
+    """The course implementations of ``exercise`` that the code of the learner's answer refers to."""
+    trees = notebook.trees()
+    module_nodes = [node for tree in trees for node in tree.body]
+    reached = _reachable_code(trees, exercise.function)
+    bindings = _import_bindings(module_nodes) | _import_bindings(n for r in reached for n in ast.walk(r))
+    targets = _implementation_paths(exercise)
+    used = set()
+    for path in _resolved_paths(reached, bindings):
+        for dotted, name in targets.items():
+            if path == dotted or path.startswith(dotted + "."):
+                used.add(name)
+    for key, module in bindings.items():  # from course_lib.x import *: any implementation in x is in reach
+        if key.startswith("*"):
+            used |= {name for dotted, name in targets.items() if dotted.rsplit(".", 1)[0] == module}
+    return sorted(used)
+
+
+def suspicious_constructs(notebook: Notebook) -> list[str]:
+    """Constructs that can subvert run-time checks, with the cell they appear in (for human review)."""
+    found = []
+    for index, source in enumerate(notebook.cells):
+        if index in notebook.syntax_errors:
+            continue
+        for node in ast.walk(ast.parse(source)):
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                name = next((m.split(".")[0] for m in modules if m.split(".")[0] in SUSPICIOUS_NAMES), None)
+            if name in SUSPICIOUS_NAMES:
+                found.append(f"code cell {index + 1}: {SUSPICIOUS_NAMES[name]}")
+    return sorted(set(found), key=found.index)
