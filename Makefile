@@ -3,6 +3,7 @@
 #   make test   build .venv if needed, then run every test (unit + notebooks)
 #   make course re-execute lesson and solution notebooks, regenerate exercises
 #   make bench  table of each notebook's run time and peak memory
+#   make bench-grader  time to grade a class of 30 with --jobs 2
 # Re-running is cheap: .venv is rebuilt only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -22,7 +23,7 @@ NOTEBOOK_DIRS := notebooks solutions
 PYTEST_ARGS ?= -n 2 --dist loadfile --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: env lab test course bench clean
+.PHONY: env lab test course bench bench-grader clean
 
 env: $(STAMP)
 
@@ -47,6 +48,9 @@ course: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py $(foreach d,$(NOTEBOOK_DIRS) exercises,$(wildcard $(d)/*.ipynb))
+
+bench-grader: $(STAMP)
+	$(BIN)/python tools/bench_grader.py --students 30 --jobs 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

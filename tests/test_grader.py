@@ -306,3 +306,14 @@ def test_methods_of_course_classes_count_as_uses(tmp_path):
 def test_untrusted_plain_data_is_validated(value):
     with pytest.raises(InvalidPlainData):
         validate_plain(value)
+
+
+def test_learner_self_checks_are_not_run_but_still_name_the_chapter(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def f(x):\n    return x"),
+                nbformat.v4.new_code_cell("check('02.1',\n      f)\nresult = f(1)\nif result:\n    check('02.1', f)")]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    notebook = submission.read_notebook(path)
+    assert notebook.cells[1] == "pass\n\nresult = f(1)\nif result:\n    check('02.1', f)"
+    assert notebook.chapters == {"02"}
