@@ -23,7 +23,8 @@ The cell is written once (:func:`cell_step`) and runs on NumPy arrays
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -213,7 +214,7 @@ class ScratchLSTM(nn.Module):
 
     # ------------------------------------------------------------------ conversion to/from nn.LSTM
     @classmethod
-    def from_torch(cls, lstm: nn.LSTM) -> "ScratchLSTM":
+    def from_torch(cls, lstm: nn.LSTM) -> ScratchLSTM:
         """A ScratchLSTM with copies of an ``nn.LSTM``'s weights, layout and dtype/device."""
         if lstm.bidirectional:
             raise ValueError("ScratchLSTM is unidirectional; a bidirectional nn.LSTM cannot be copied")

@@ -36,7 +36,7 @@ class Scaler:
         state = "unfitted" if self.center_ is None else f"fitted on {self.n_rows_} rows"
         return f"Scaler(method={self.method!r}, {state})"
 
-    def fit(self, train) -> "Scaler":
+    def fit(self, train) -> Scaler:
         """Learn center and scale of every column from the training rows only."""
         data = as_2d_float(train, "train")
         if len(data) < 2:

@@ -4,7 +4,7 @@ Indices are positions 0..n-1 in time order. Nothing is shuffled.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -1,6 +1,8 @@
 """The learner's check(): every registered exercise passes with its reference and fails with a stub or a wrong answer."""
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 
 from course_lib.grading import all_exercises, check, run_checks
 from course_lib.grading.check import FAILED, NOT_IMPLEMENTED, PASSED
@@ -96,3 +98,38 @@ def test_answers_get_copies_of_the_inputs():
 
     run_checks("00.3", mutating)
     assert run_checks("00.3", all_exercises()["00.3"].reference).passed
+
+
+def _late_label_windows(values, window, horizon):
+    n = len(values) - window - horizon
+    return np.array([values[i:i + window] for i in range(n)]), np.array([values[i + window + horizon] for i in range(n)])
+
+
+def _leaky_minmax(train, test):
+    both = np.concatenate([train, test])
+    return (train - both.min()) / np.ptp(both), (test - both.min()) / np.ptp(both)
+
+
+PLAUSIBLE_MISTAKES = {  # exercise -> (the mistake, an answer that makes it)
+    "00.2": ("np.corrcoef of the two slices", lambda x, lag: float(np.corrcoef(x[lag:], x[:len(x) - lag])[0, 1])),
+    "00.3": ("bias-corrected kurtosis", lambda x: float(scipy_stats.kurtosis(x, bias=False))),
+    "00.4": ("sample std (ddof=1)", lambda x, k: float(np.mean(np.abs(x - x.mean()) > k * x.std(ddof=1)))),
+    "01.3": ("one bias per gate", lambda d, h, n: 4 * h * (d + h + 1) + (n - 1) * 4 * h * (2 * h + 1)),
+    "01.5": ("product from the first step", lambda f: np.cumprod(f, axis=0)),
+    "02.3": ("simple-return compounding", lambda r, p0: p0 * np.cumprod(1 + r)),
+    "03.1": ("pandas ewm(adjust=False)", lambda x, n: x.ewm(span=n, adjust=False).mean()),
+    "03.2": ("Cutler's rolling-mean RSI", lambda c, n: 100 - 100 / (1 + c.diff().clip(lower=0).rolling(n).mean()
+                                                                    / (-c.diff()).clip(lower=0).rolling(n).mean())),
+    "03.4": ("pandas std (ddof=1)", lambda c, n, k: pd.DataFrame({
+        "upper": c.rolling(n).mean() + k * c.rolling(n).std(), "middle": c.rolling(n).mean(),
+        "lower": c.rolling(n).mean() - k * c.rolling(n).std()})),
+    "04.1": ("label one step too late", _late_label_windows),
+    "04.2": ("scaler fitted on train and test", _leaky_minmax),
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(PLAUSIBLE_MISTAKES))
+def test_plausible_mistakes_fail_their_exercise(exercise_id):
+    mistake, answer = PLAUSIBLE_MISTAKES[exercise_id]
+    with np.errstate(all="ignore"):
+        assert run_checks(exercise_id, answer).status == FAILED, mistake

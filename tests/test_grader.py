@@ -236,7 +236,8 @@ def test_private_checks_count_but_stay_private(tmp_path):
                                       "    return known.get(len(x), 0.0)"))
     out = tmp_path / "out"
     assert grader_main(["grade", str(subs), "--out", str(out), "--checks", str(checks), *FAST]) == 0
-    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(open(out / "grades.csv", newline=""))}
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(handle)}
     assert rows[("alice", "00.3")]["status"] == "ok" and rows[("alice", "00.4")]["status"] == "ok"
     assert rows[("lazy", "00.3")]["status"] == "failed a private check 'secret uniform sample'"
     feedback = (out / "feedback" / "lazy.md").read_text()

@@ -33,3 +33,9 @@ def test_makefile_has_the_documented_targets():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "make lab" in readme and "make test" in readme
+
+
+def test_readme_chapter_table_links_every_lesson():
+    readme = (ROOT / "README.md").read_text()
+    for lesson in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert f"(notebooks/{lesson.name})" in readme, f"README's chapter table lacks {lesson.name}"

@@ -61,6 +61,8 @@ def _tail_cases() -> list[Case]:
         Case("a normal sample, k=2", (np.random.default_rng(11).normal(size=5000), 2.0)),
         Case("hand-made series, k=1", (np.array([0.0, 0.0, 0.0, 0.0, 10.0]), 1.0),
              hint="Count |x - mean| > k * std with the population std (ddof=0), divided by n."),
+        Case("small sample where ddof matters, k=2.9", (np.array([0.0] * 9 + [10.0]), 2.9),
+             hint="Use the population standard deviation, x.std() with ddof=0; ddof=1 gives a wider threshold."),
     ]
 
 

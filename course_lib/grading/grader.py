@@ -47,7 +47,7 @@ class CheckSet:
     checks_hash: str
     expected: dict[str, list] = field(default_factory=dict)
 
-    def prepare(self) -> "CheckSet":
+    def prepare(self) -> CheckSet:
         for exercise_id, item in self.items.items():
             cases = item.cases
             private = len(item.exercise.cases())

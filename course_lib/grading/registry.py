@@ -10,7 +10,8 @@ import importlib
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 CHAPTER_MODULES = (
     "course_lib.grading.ch00",

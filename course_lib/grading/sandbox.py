@@ -144,7 +144,7 @@ def _unit_limit(unit: str, limits: Limits) -> float:
     return limits.cell_seconds if unit.startswith("cell:") else limits.exercise_seconds
 
 
-def run_notebook(cells: list[str], exercises: list[dict], limits: Limits, preload_torch: bool = True) -> NotebookRun:
+def run_notebook(cells: list[str], exercises: list[dict], limits: Limits) -> NotebookRun:
     """Run the cells, then every exercise's cases, in as many workers as it takes."""
     run = NotebookRun()
     skip_cells: set[int] = set()
@@ -159,7 +159,7 @@ def run_notebook(cells: list[str], exercises: list[dict], limits: Limits, preloa
                       else UnitFailure(CRASHED, "the notebook kept crashing the grader's worker"))
             run.exercise_failures.update({e["id"]: reason for e in pending})
             return run
-        job = {"cells": cells, "skip_cells": sorted(skip_cells), "exercises": pending, "preload_torch": preload_torch}
+        job = {"cells": cells, "skip_cells": sorted(skip_cells), "exercises": pending}
         with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
             failed_unit = _run_worker(job, limits, Path(scratch), run, submission_deadline)
         if failed_unit is None:  # the worker said it was done: anything unreported was not run honestly

@@ -223,10 +223,10 @@ def prepare(job: dict) -> None:
     import pandas  # noqa: F401
     import threadpoolctl
 
+    import torch  # noqa: F401  (course_lib.setup needs it; its shared libraries load before ctypes is forbidden)
+
     import course_lib.environment
     import course_lib.grading.check  # noqa: F401
-    if job.get("preload_torch", True):
-        import torch  # noqa: F401  (loads its shared libraries before ctypes is forbidden)
     # Threads are limited through OMP_NUM_THREADS & co.; threadpoolctl probes libraries with
     # ctypes, which the sandbox forbids, so its limiter becomes a no-op here.
     no_limits = lambda *args, **kwargs: contextlib.nullcontext()  # noqa: E731
