@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from course_lib.validation import as_1d_float, require_positive
+from course_lib.validation import as_1d_float, positive_int, require_positive
 
 RETURN_KINDS = ("log", "simple", "difference")
 
@@ -23,9 +23,8 @@ def _like(template, values: np.ndarray, index_slice: slice, name: str):
 
 
 def _check_order_lag(order: int, lag: int) -> None:
-    for name, value in (("order", order), ("lag", lag)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    positive_int(order, "order")
+    positive_int(lag, "lag")
 
 
 def _lag_difference(values: np.ndarray, lag: int) -> np.ndarray:

@@ -17,26 +17,15 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from course_lib.data import validate_ohlcv
+from course_lib.validation import as_1d_float, positive_int
 
 
 # ----------------------------------------------------------------------------- input checks and helpers
 def _prices(x, name: str = "x", min_length: int = 1) -> pd.Series:
+    """``x`` as a float Series after the library's checks (numeric, no NaN, long enough)."""
     if not isinstance(x, pd.Series):
         raise TypeError(f"{name} must be a pandas Series, got {type(x).__name__}")
-    if not pd.api.types.is_numeric_dtype(x) or pd.api.types.is_bool_dtype(x):
-        raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
-    if x.isna().any():
-        pos = int(np.flatnonzero(x.isna().to_numpy())[0])
-        raise ValueError(f"{name} has {int(x.isna().sum())} NaN value(s), first at position {pos} ({x.index[pos]})")
-    if len(x) < min_length:
-        raise ValueError(f"{name} has {len(x)} values; this indicator needs at least {min_length}")
-    return x.astype(np.float64)
-
-
-def _period(n, name: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
+    return pd.Series(as_1d_float(x, name, min_length), index=x.index, name=x.name)
 
 
 def _recursive_average(values: np.ndarray, alpha: float, n: int, start: int = 0) -> np.ndarray:
@@ -56,7 +45,7 @@ def _recursive_average(values: np.ndarray, alpha: float, n: int, start: int = 0)
 # ----------------------------------------------------------------------------- moving averages
 def sma(x: pd.Series, n: int) -> pd.Series:
     """Simple moving average MA_t = (x_t + ... + x_(t-n+1)) / n; the first n-1 values are NaN."""
-    n = _period(n)
+    n = positive_int(n, "n")
     return _prices(x, min_length=n).rolling(n).mean().rename(f"sma_{n}")
 
 
@@ -66,7 +55,7 @@ def ema(x: pd.Series, n: int) -> pd.Series:
     Leading NaN (e.g. the warm-up of another indicator) are allowed and skipped;
     the first n-1 values after them are NaN.
     """
-    n = _period(n)
+    n = positive_int(n, "n")
     start = _leading_nan_count(x)
     values = _prices(x.iloc[start:], min_length=n).to_numpy()
     out = np.full(len(x), np.nan)
@@ -88,7 +77,7 @@ def ewm_ema(x: pd.Series, n: int, adjust: bool = True) -> pd.Series:
     weights (adjust=True, pandas' default), so it differs from :func:`ema` at first
     and converges to it as (1 - alpha)^t dies out.
     """
-    n = _period(n)
+    n = positive_int(n, "n")
     return _prices(x, min_length=n).ewm(span=n, adjust=adjust, min_periods=n).mean().rename(f"ewm_{n}")
 
 
@@ -102,7 +91,7 @@ def rsi(x: pd.Series, n: int = 14, method: str = "wilder") -> pd.Series:
     NaN. A window with no losses gives 100; a window with neither gains nor losses
     gives 0, as TA-Lib does.
     """
-    n = _period(n)
+    n = positive_int(n, "n")
     values = _prices(x, min_length=n + 1).to_numpy()
     change = np.diff(values)
     gain, loss = np.clip(change, 0.0, None), np.clip(-change, 0.0, None)
@@ -136,7 +125,7 @@ def macd(x: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> pd.Da
     slow + signal - 2 (33 for 12/26/9). The fast EMA therefore differs from
     ``ema(x, fast)`` at first; the difference shrinks by (1 - 2/(fast+1)) per day.
     """
-    fast, slow, signal = _period(fast, "fast"), _period(slow, "slow"), _period(signal, "signal")
+    fast, slow, signal = positive_int(fast, "fast"), positive_int(slow, "slow"), positive_int(signal, "signal")
     if fast >= slow:
         raise ValueError(f"fast must be shorter than slow, got fast={fast}, slow={slow}")
     values = _prices(x, min_length=slow + signal - 1).to_numpy()
@@ -150,7 +139,7 @@ def macd(x: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> pd.Da
 
 def bollinger(x: pd.Series, n: int = 20, k: float = 2.0) -> pd.DataFrame:
     """Bollinger bands: middle = SMA_n, upper/lower = middle +/- k * (population std of the last n values)."""
-    n = _period(n)
+    n = positive_int(n, "n")
     if not np.isfinite(k) or k <= 0:
         raise ValueError(f"k must be a positive number, got {k!r}")
     prices = _prices(x, min_length=n)
@@ -161,7 +150,7 @@ def bollinger(x: pd.Series, n: int = 20, k: float = 2.0) -> pd.DataFrame:
 
 def rolling_drawdown(x: pd.Series, n: int) -> pd.Series:
     """Distance below the recent high: x_t / max(x_(t-n+1), ..., x_t) - 1 (0 at a new high); first n-1 values NaN."""
-    n = _period(n)
+    n = positive_int(n, "n")
     prices = _prices(x, min_length=n)
     return (prices / prices.rolling(n).max() - 1.0).rename(f"drawdown_{n}")
 

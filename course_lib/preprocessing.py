@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
-from course_lib.validation import as_2d_float
+from course_lib.validation import as_1d_float, as_2d_float
 
 SCALING_METHODS = ("minmax", "standard", "robust")
 
@@ -85,8 +85,8 @@ def iqr_outliers(x, k: float = 1.5, reference=None):
     Pass the training data as ``reference`` so that the thresholds do not depend on test
     data. Quartiles use NumPy's default (linear) interpolation. A Series gives a Series.
     """
-    values = _one_dimensional(x)
-    base = values if reference is None else _one_dimensional(reference)
+    values = as_1d_float(x, "x")
+    base = values if reference is None else as_1d_float(reference, "reference")
     q1, q3 = np.percentile(base, [25, 75])
     spread = q3 - q1
     mask = (values < q1 - k * spread) | (values > q3 + k * spread)
@@ -95,8 +95,8 @@ def iqr_outliers(x, k: float = 1.5, reference=None):
 
 def zscore_outliers(x, threshold: float = 3.0, reference=None):
     """Mask of values with |x - mean| > threshold * std, mean and std (ddof=0) from ``reference`` (default: x)."""
-    values = _one_dimensional(x)
-    base = values if reference is None else _one_dimensional(reference)
+    values = as_1d_float(x, "x")
+    base = values if reference is None else as_1d_float(reference, "reference")
     mask = np.abs(values - base.mean()) > threshold * base.std()
     return pd.Series(mask, index=x.index) if isinstance(x, pd.Series) else mask
 
@@ -111,18 +111,11 @@ def isolation_forest_outliers(train, data=None, contamination: float = 0.01, see
     return forest.predict(target) == -1
 
 
-def _one_dimensional(x) -> np.ndarray:
-    values = as_2d_float(x, "x")
-    if values.shape[1] != 1:
-        raise ValueError(f"expected a 1-D series, got {values.shape[1]} columns")
-    return values[:, 0]
-
-
 # ----------------------------------------------------------------------------- feature selection
 def _features_and_target(features: pd.DataFrame, target) -> tuple[pd.DataFrame, np.ndarray]:
     if not isinstance(features, pd.DataFrame):
         raise TypeError(f"features must be a DataFrame (named columns), got {type(features).__name__}")
-    y = _one_dimensional(target)
+    y = as_1d_float(target, "target")
     if len(y) != len(features):
         raise ValueError(f"features have {len(features)} rows but target has {len(y)}")
     as_2d_float(features, "features")

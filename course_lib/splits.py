@@ -8,11 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+from course_lib.validation import positive_int
 
 
 def chronological_split(n_samples: int, train: float = 0.7, validation: float = 0.15
@@ -21,7 +17,7 @@ def chronological_split(n_samples: int, train: float = 0.7, validation: float = 
 
     Shares are of ``n_samples`` and rounded down; the test part gets what is left.
     """
-    n = _positive_int(n_samples, "n_samples")
+    n = positive_int(n_samples, "n_samples")
     if not (0 < train < 1 and 0 <= validation < 1 and train + validation < 1):
         raise ValueError(f"need 0 < train, 0 <= validation and train + validation < 1; got {train}, {validation}")
     n_train, n_val = int(n * train), int(n * validation)
@@ -42,8 +38,8 @@ def walk_forward_splits(n_samples: int, n_splits: int, test_size: int, gap: int 
     and test are skipped, so that labels that overlap in time (multi-step targets,
     windows) cannot leak from test into train.
     """
-    n = _positive_int(n_samples, "n_samples")
-    splits, size = _positive_int(n_splits, "n_splits"), _positive_int(test_size, "test_size")
+    n = positive_int(n_samples, "n_samples")
+    splits, size = positive_int(n_splits, "n_splits"), positive_int(test_size, "test_size")
     if isinstance(gap, bool) or not isinstance(gap, (int, np.integer)) or gap < 0:
         raise ValueError(f"gap must be a non-negative integer, got {gap!r}")
     first_train_end = n - splits * size - gap
@@ -51,7 +47,7 @@ def walk_forward_splits(n_samples: int, n_splits: int, test_size: int, gap: int 
         raise ValueError(f"{n} samples cannot hold {splits} test blocks of {size} plus a gap of {gap} "
                          "and at least one training sample")
     if train_size is not None:
-        train_size = _positive_int(train_size, "train_size")
+        train_size = positive_int(train_size, "train_size")
         if train_size > first_train_end:
             raise ValueError(f"train_size {train_size} is longer than the {first_train_end} samples "
                              "available before the first test block")
@@ -66,6 +62,6 @@ def walk_forward_splits(n_samples: int, n_splits: int, test_size: int, gap: int 
 def time_series_split(n_samples: int, n_splits: int = 5, test_size: int | None = None, gap: int = 0
                       ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Expanding-window folds like scikit-learn's ``TimeSeriesSplit`` (test_size defaults to n // (n_splits + 1))."""
-    n = _positive_int(n_samples, "n_samples")
-    size = test_size if test_size is not None else n // (_positive_int(n_splits, "n_splits") + 1)
+    n = positive_int(n_samples, "n_samples")
+    size = test_size if test_size is not None else n // (positive_int(n_splits, "n_splits") + 1)
     return walk_forward_splits(n, n_splits, size, gap=gap, expanding=True)

@@ -54,3 +54,10 @@ def as_2d_float(values, name: str = "values") -> np.ndarray:
         label = columns[column] if columns else column
         raise ValueError(f"{name} has NaN (first at row {row}, column {label!r}): drop or fix it first")
     return array
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an int if it is a positive integer (not a bool); otherwise ``ValueError`` naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.preprocessing import Scaler
 from course_lib.splits import chronological_split
-from course_lib.validation import as_2d_float
+from course_lib.validation import as_2d_float, positive_int
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,8 @@ class WindowSpec:
     multi_step: bool = False
 
     def __post_init__(self):
-        for name in ("window", "horizon"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(self.window, "window")
+        positive_int(self.horizon, "horizon")
 
     @property
     def input_offsets(self) -> np.ndarray:
