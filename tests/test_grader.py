@@ -318,3 +318,22 @@ def test_learner_self_checks_are_not_run_but_still_name_the_chapter(tmp_path):
     notebook = submission.read_notebook(path)
     assert notebook.cells[1] == "pass\n\nresult = f(1)\nif result:\n    check('02.1', f)"
     assert notebook.chapters == {"02"}
+
+
+def test_a_crash_in_one_notebook_costs_one_exercise_of_a_multi_notebook_submission(tmp_path):
+    """A student's notebooks share a worker; os._exit in chapter 00 must not cost the chapter 02 notebook."""
+    folder = tmp_path / "subs" / "erin"
+    folder.mkdir(parents=True)
+    write(folder, "a_chapter00", solution_with("tail_frequency", "import os\ndef tail_frequency(x, k):\n    os._exit(0)"))
+    shutil.copy(ROOT / "solutions" / "02_stationarity_and_differencing_solutions.ipynb", folder / "b_chapter02.ipynb")
+    out = tmp_path / "out"
+    assert grader_main(["grade", str(tmp_path / "subs"), "--out", str(out), "--chapters", "00,02", *FAST]) == 0
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {r["exercise"]: r for r in csv.DictReader(handle)}
+    assert rows["00.4"]["status"].startswith("crashed")
+    assert all(r["status"] == "ok" for e, r in rows.items() if e != "00.4")
+    assert sum(int(r["points"]) for r in rows.values()) == 11
+    result = json.loads((out / "results" / "erin.json").read_text())
+    # two restarts: the notebook's last cell calls tail_frequency too, so os._exit fires in that cell, then in 00.4
+    assert [n["worker_restarts"] for n in result["notebooks"]] == [2, 2]
+    assert list(result["notebooks"][0]["cell_failures"].values()) == ["crashed: the process exited with status 0"]

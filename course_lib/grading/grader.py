@@ -19,7 +19,7 @@ from course_lib.grading import submission
 from course_lib.grading.check import expected_outcome, judge_case
 from course_lib.grading.plain import InvalidPlainData, validate_plain
 from course_lib.grading.registry import Case, Exercise, all_exercises
-from course_lib.grading.sandbox import MEMORY, OUTPUT, Limits, NotebookRun, run_notebook
+from course_lib.grading.sandbox import MEMORY, OUTPUT, Limits, NotebookRun, run_submission
 
 GRADER_VERSION = f"{COURSE_VERSION}+grader.1"
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
@@ -156,9 +156,10 @@ def _failure_status(kind: str, detail: str) -> str:
 
 
 def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits) -> StudentResult:
-    notebooks, readable, invalid = [], [], []
+    notebooks, readable, invalid, records = [], [], [], {}
     for path in paths:
         record = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        records[path] = record
         try:
             notebook = submission.read_notebook(path)
             readable.append(notebook)
@@ -168,17 +169,17 @@ def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits
             record["invalid"] = str(err)
         notebooks.append(record)
     owners = _assign(readable, checks)
-    results, review = {}, []
+    results, review, graded = {}, [], []
     for notebook in readable:
-        for finding in submission.suspicious_constructs(notebook):
-            review.append(f"{notebook.path.name}, {finding}")
+        review += [f"{notebook.path.name}, {finding}" for finding in submission.suspicious_constructs(notebook)]
         mine = [i for i, owner in owners.items() if owner is notebook]
-        if not mine:
-            continue
-        jobs = [{"id": i, "function": checks.items[i].exercise.function, "cases": checks.items[i].cases,
-                 "implementations": list(checks.items[i].exercise.implementations)} for i in mine]
-        run = run_notebook(notebook.cells, jobs, limits)
-        record = next(r for r in notebooks if r["file"] == notebook.path.name)
+        if mine:
+            graded.append((notebook, mine))
+    jobs = [(notebook.cells, [{"id": i, "function": checks.items[i].exercise.function, "cases": checks.items[i].cases,
+                               "implementations": list(checks.items[i].exercise.implementations)} for i in mine])
+            for notebook, mine in graded]
+    for (notebook, mine), run in zip(graded, run_submission(jobs, limits) if jobs else []):
+        record = records[notebook.path]
         record["cell_errors"] = {str(k + 1): _clean(v) for k, v in sorted(run.cell_errors.items())}
         record["cell_failures"] = {str(k + 1): _failure_status(f.kind, f.detail) for k, f in sorted(run.cell_failures.items())}
         record["worker_restarts"] = run.restarts

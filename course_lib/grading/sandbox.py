@@ -1,4 +1,4 @@
-"""Running one notebook's code in worker processes, with limits, and surviving whatever it does.
+"""Running one student's notebooks in worker processes, with limits, and surviving whatever they do.
 
 The worker (:mod:`course_lib.grading.worker`) announces each unit — a code cell or an
 exercise — before running it. If the worker dies or a unit runs past its time limit, the
@@ -137,49 +137,66 @@ def _death(worker: _Worker, code: int, limits: Limits) -> UnitFailure:
     tail = worker.output_tail()
     if "MemoryError" in tail:
         return UnitFailure(MEMORY, f"ran out of memory (limit {limits.memory_mb} MB)")
-    return UnitFailure(CRASHED, f"the process exited with status {code}" + (f"; last output: {tail[-200:]}" if tail else ""))
+    return UnitFailure(CRASHED, f"the process exited with status {code}")
 
 
 def _unit_limit(unit: str, limits: Limits) -> float:
     return limits.cell_seconds if unit.startswith("cell:") else limits.exercise_seconds
 
 
-def run_notebook(cells: list[str], exercises: list[dict], limits: Limits) -> NotebookRun:
-    """Run the cells, then every exercise's cases, in as many workers as it takes."""
-    run = NotebookRun()
-    skip_cells: set[int] = set()
-    submission_deadline = time.monotonic() + limits.submission_seconds
+def run_submission(notebooks: list[tuple[list[str], list[dict]]], limits: Limits) -> list[NotebookRun]:
+    """Run one student's notebooks — (code cells, exercises) pairs — in as few workers as it takes.
+
+    Each notebook's cells run in a fresh namespace, then its exercises' cases. After a failure
+    only the notebooks with exercises still pending are run again, without the failed unit.
+    The submission's time limit covers all of its notebooks.
+    """
+    runs = [NotebookRun() for _ in notebooks]
+    skips: list[set[int]] = [set() for _ in notebooks]
+    owner = {e["id"]: k for k, (_, exercises) in enumerate(notebooks) for e in exercises}
+    deadline = time.monotonic() + limits.submission_seconds
+    restarts = 0
     while True:
-        pending = [e for e in exercises if e["id"] not in run.exercises and e["id"] not in run.exercise_failures]
+        pending = {k: [e for e in exercises if e["id"] not in runs[k].exercises and e["id"] not in runs[k].exercise_failures]
+                   for k, (_, exercises) in enumerate(notebooks)}
+        pending = {k: left for k, left in pending.items() if left}
         if not pending:
-            return run
-        if time.monotonic() >= submission_deadline or run.restarts > limits.max_restarts:
-            reason = (UnitFailure(TIMEOUT, f"the notebook used up its {limits.submission_seconds:.0f} s")
-                      if time.monotonic() >= submission_deadline
-                      else UnitFailure(CRASHED, "the notebook kept crashing the grader's worker"))
-            run.exercise_failures.update({e["id"]: reason for e in pending})
-            return run
-        job = {"cells": cells, "skip_cells": sorted(skip_cells), "exercises": pending}
+            break
+        if time.monotonic() >= deadline or restarts > limits.max_restarts:
+            reason = (UnitFailure(TIMEOUT, f"the submission used up its {limits.submission_seconds:.0f} s")
+                      if time.monotonic() >= deadline else UnitFailure(CRASHED, "the code kept crashing the grader's worker"))
+            for k, left in pending.items():
+                runs[k].exercise_failures.update({e["id"]: reason for e in left})
+            break
+        job = {"notebooks": [{"index": k, "cells": notebooks[k][0], "skip_cells": sorted(skips[k]), "exercises": left}
+                             for k, left in pending.items()]}
         with tempfile.TemporaryDirectory(prefix="grading-") as scratch:
-            failed_unit = _run_worker(job, limits, Path(scratch), run, submission_deadline)
+            failed_unit = _run_worker(job, limits, Path(scratch), runs, owner, deadline)
         if failed_unit is None:  # the worker said it was done: anything unreported was not run honestly
             silent = UnitFailure(CRASHED, "no result was reported (was the result channel tampered with?)")
-            run.exercise_failures.update({e["id"]: silent for e in pending if e["id"] not in run.exercises})
-            return run
+            for k, left in pending.items():
+                runs[k].exercise_failures.update({e["id"]: silent for e in left if e["id"] not in runs[k].exercises})
+            break
         unit, failure = failed_unit
-        if unit is None:  # died before running anything: nothing to skip, give up on this notebook
-            run.exercise_failures.update({e["id"]: failure for e in pending})
-            return run
-        kind, key = unit.split(":", 1)
-        if kind == "cell":
-            run.cell_failures[int(key)] = failure
-            skip_cells.add(int(key))
+        if unit is None:  # died before running anything: nothing to skip, give up
+            for k, left in pending.items():
+                runs[k].exercise_failures.update({e["id"]: failure for e in left})
+            break
+        parts = unit.split(":")
+        if parts[0] == "cell":
+            notebook, index = int(parts[1]), int(parts[2])
+            runs[notebook].cell_failures[index] = failure
+            skips[notebook].add(index)
         else:
-            run.exercise_failures[key] = failure
-        run.restarts += 1
+            runs[owner[parts[1]]].exercise_failures[parts[1]] = failure
+        restarts += 1
+    for run in runs:
+        run.restarts = restarts
+    return runs
 
 
-def _run_worker(job: dict, limits: Limits, scratch: Path, run: NotebookRun, submission_deadline: float):
+def _run_worker(job: dict, limits: Limits, scratch: Path, runs: list[NotebookRun], owner: dict,
+                submission_deadline: float):
     """Run one worker until it finishes (returns None) or fails; returns (unit in progress, failure)."""
     worker = _Worker(job, limits, scratch)
     current, deadline = None, time.monotonic() + limits.startup_seconds
@@ -191,7 +208,7 @@ def _run_worker(job: dict, limits: Limits, scratch: Path, run: NotebookRun, subm
                 worker.stop()
                 limit = _unit_limit(current, limits) if current else limits.startup_seconds
                 if time.monotonic() >= submission_deadline:
-                    return current, UnitFailure(TIMEOUT, f"the notebook used up its {limits.submission_seconds:.0f} s")
+                    return current, UnitFailure(TIMEOUT, f"the submission used up its {limits.submission_seconds:.0f} s")
                 return current, UnitFailure(TIMEOUT, f"still running after {limit:.0f} s")
             if event is None:
                 code = worker.stop()
@@ -202,14 +219,15 @@ def _run_worker(job: dict, limits: Limits, scratch: Path, run: NotebookRun, subm
                 deadline = time.monotonic() + _unit_limit(current, limits)
             elif kind == "end":
                 if current and current.startswith("cell:") and event.get("error"):
-                    run.cell_errors[int(current.split(":")[1])] = str(event["error"])
+                    _, notebook, index = current.split(":")
+                    runs[int(notebook)].cell_errors[int(index)] = str(event["error"])
                 current, deadline = None, time.monotonic() + limits.startup_seconds
-            elif kind == "exercise":
-                run.exercises[str(event.get("id"))] = event
+            elif kind == "exercise" and event.get("id") in owner:
+                runs[owner[event["id"]]].exercises[event["id"]] = event
             elif kind == "done":
                 worker.stop()
                 return None
-            elif kind != "ready":
+            elif kind not in ("ready", "exercise"):
                 worker.stop()
                 return current, UnitFailure(CRASHED, "the result channel was tampered with")
     finally:

@@ -12,8 +12,10 @@ to run), then
 3. runs the code cells in order, each error caught and reported, then calls each
    exercise function on every case.
 
-It reports through file descriptor FD, one JSON object per line: ``start``/``end`` around each
-unit (a cell or an exercise) and one ``exercise`` line with the outcomes as plain data.
+The job holds one student's notebooks; each runs in a fresh namespace. The worker reports
+through file descriptor FD, one JSON object per line: ``start``/``end`` around each unit (a
+cell, ``cell:<notebook>:<index>``, or an exercise, ``exercise:<id>``) and one ``exercise``
+line with the outcomes as plain data.
 Nothing here decides a score: the grader's process compares the outcomes with expected
 values it computed itself.
 """
@@ -153,18 +155,22 @@ def describe_error(err: BaseException) -> str:
     return text if len(text) < 500 else text[:500] + "..."
 
 
-def run_cells(cells: list[str], skip: set, namespace: dict, channel: Channel) -> None:
+def run_cells(notebook: int, cells: list[str], skip: set, namespace: dict, channel: Channel) -> None:
     for index, source in enumerate(cells):
         if index in skip:
             continue
-        channel.send(type="start", unit=f"cell:{index}")
+        unit = f"cell:{notebook}:{index}"
+        channel.send(type="start", unit=unit)
         error = None
         try:
             exec(compile(source, f"<code cell {index + 1}>", "exec"), namespace)
         except BaseException as err:  # SystemExit, KeyboardInterrupt, MemoryError: all are the cell's problem
             error = describe_error(err)
-        sys.stdout.flush()
-        channel.send(type="end", unit=f"cell:{index}", error=error)
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        channel.send(type="end", unit=unit, error=error)
 
 
 def run_exercise(exercise: dict, namespace: dict, channel: Channel) -> None:
@@ -232,7 +238,7 @@ def prepare(job: dict) -> None:
     no_limits = lambda *args, **kwargs: contextlib.nullcontext()  # noqa: E731
     threadpoolctl.threadpool_limits = no_limits
     course_lib.environment.threadpool_limits = no_limits
-    install_tripwires(job["exercises"])
+    install_tripwires([e for notebook in job["notebooks"] for e in notebook["exercises"]])
     sys.dont_write_bytecode = True
     sys.addaudithook(make_audit_hook(read_roots(), job["scratch"]))
 
@@ -246,10 +252,11 @@ def main() -> None:
     channel = Channel(fd)
     prepare(job)
     channel.send(type="ready")
-    namespace = {"__name__": "__main__", "get_ipython": _Shell}
-    run_cells(job["cells"], set(job["skip_cells"]), namespace, channel)
-    for exercise in job["exercises"]:
-        run_exercise(exercise, namespace, channel)
+    for notebook in job["notebooks"]:  # one student's notebooks, each in a fresh namespace
+        namespace = {"__name__": "__main__", "get_ipython": _Shell}
+        run_cells(notebook["index"], notebook["cells"], set(notebook["skip_cells"]), namespace, channel)
+        for exercise in notebook["exercises"]:
+            run_exercise(exercise, namespace, channel)
     channel.send(type="done")
     try:
         sys.stdout.flush()
