@@ -29,31 +29,26 @@ SCRATCH = re.compile(r"/tmp/grading-[^/\s'\"]+")
 # ----------------------------------------------------------------------------- what is graded
 @dataclass
 class GradedExercise:
-    """One exercise of one learner's exercise set, with its case results and any flags."""
+    """One exercise to grade: its public then private cases, built once, and each case's expected outcome."""
 
     exercise: Exercise
-    private_cases: list[Case] = field(default_factory=list)
+    cases: list[Case]
+    n_public: int
+    expected: list
 
-    @property
-    def cases(self) -> list[Case]:
-        return self.exercise.cases() + self.private_cases
+    @classmethod
+    def build(cls, exercise: Exercise, private_cases: list[Case]) -> GradedExercise:
+        cases = exercise.cases() + list(private_cases)
+        n_public = len(cases) - len(private_cases)
+        return cls(exercise, cases, n_public, [expected_outcome(exercise, case) for case in cases])
 
 
 @dataclass
 class CheckSet:
-    """The exercises to grade, their cases, the expected outcomes (computed once) and a hash of it all."""
+    """The exercises to grade, by id, and a hash of the checks behind them."""
 
     items: dict[str, GradedExercise]
     checks_hash: str
-    expected: dict[str, list] = field(default_factory=dict)
-
-    def prepare(self) -> CheckSet:
-        for exercise_id, item in self.items.items():
-            cases = item.cases
-            private = len(item.exercise.cases())
-            self.expected[exercise_id] = [(case, expected_outcome(item.exercise, case), index >= private)
-                                          for index, case in enumerate(cases)]
-        return self
 
 
 def load_private_checks(folder: Path | None) -> tuple[dict[str, list[Case]], list[Exercise], list[Path]]:
@@ -92,7 +87,7 @@ def build_check_set(chapters: set[str], checks_dir: Path | None = None) -> Check
     unknown = sorted(set(private) - set(exercises))
     if unknown:
         raise ValueError(f"private checks name unknown exercises: {', '.join(unknown)}")
-    chosen = {i: GradedExercise(e, private.get(i, [])) for i, e in exercises.items() if e.chapter in chapters}
+    chosen = {i: GradedExercise.build(e, private.get(i, [])) for i, e in exercises.items() if e.chapter in chapters}
     return CheckSet(chosen, checks_hash(files))
 
 
@@ -242,7 +237,7 @@ def _score(exercise_id: str, notebook: submission.Notebook, run: NotebookRun, ch
     if any(o.get("not_implemented") for o in outcomes):
         result.status = "not implemented"
         return result
-    result.cases, first_failure = _judge(exercise, outcomes, checks.expected[exercise_id])
+    result.cases, first_failure = _judge(checks.items[exercise_id], outcomes)
     if used:
         result.status = "flagged: calls the course's own implementation " + ", ".join(sorted(used))
     elif first_failure is None:
@@ -252,9 +247,10 @@ def _score(exercise_id: str, notebook: submission.Notebook, run: NotebookRun, ch
     return result
 
 
-def _judge(exercise: Exercise, outcomes: list[dict], expected: list) -> tuple[list[dict], str | None]:
-    cases, first_failure = [], None
-    for position, (case, want, private) in enumerate(expected):
+def _judge(item: GradedExercise, outcomes: list[dict]) -> tuple[list[dict], str | None]:
+    exercise, cases, first_failure = item.exercise, [], None
+    for position, (case, want) in enumerate(zip(item.cases, item.expected)):
+        private = position >= item.n_public
         outcome = outcomes[position] if position < len(outcomes) else {"raised": ["Missing"], "error": "no result"}
         try:
             _validate_outcome(outcome)
@@ -291,7 +287,7 @@ def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     found = discover(submissions)
     chosen = chapters if chapters is not None else chapters_in(found)
-    checks = build_check_set(chosen, checks_dir).prepare()
+    checks = build_check_set(chosen, checks_dir)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {name: pool.submit(grade_student, name, paths, checks, limits) for name, paths in found.items()}
         results = [_result_or_error(name, futures[name], checks) for name in sorted(futures)]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import random
 import sys
 
 JOB_ARG, FD_ARG = 1, 2
@@ -195,10 +194,10 @@ def run_exercise(exercise: dict, namespace: dict, channel: Channel) -> None:
 
 
 def _run_case(function, case, exercise_id: str) -> dict:
+    from course_lib.environment import seed_everything
     from course_lib.grading.check import run_answer
 
-    random.seed(0)
-    _seed_libraries()
+    seed_everything(0)
     _ACTIVE["exercise"] = exercise_id
     try:
         return run_answer(function, case)
@@ -208,14 +207,6 @@ def _run_case(function, case, exercise_id: str) -> dict:
         return {"raised": [c.__name__ for c in type(err).__mro__], "error": str(err)[:300]}
     finally:
         _ACTIVE["exercise"] = None
-
-
-def _seed_libraries() -> None:
-    import numpy as np
-
-    np.random.seed(0)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(0)
 
 
 def prepare(job: dict) -> None:
