@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from course_lib.evaluation import baselines
-from course_lib.evaluation.backtest import BacktestPlan, FunctionForecaster, walk_forward
+from course_lib.evaluation.backtest import BacktestPlan, FunctionForecaster, score_by_horizon, walk_forward
 
 
 class Recorder:
@@ -95,3 +95,15 @@ def test_a_model_returning_the_wrong_shape_is_named():
 def test_series_length_must_match_the_plan():
     with pytest.raises(ValueError, match="plan is for 12 rows but the series has 10"):
         walk_forward(np.arange(10.0), Recorder(), BacktestPlan(12, first_origin=5))
+
+
+def test_score_by_horizon_by_hand():
+    series = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0, 8.0, 7.0])
+    table = walk_forward(series, FunctionForecaster(baselines.naive_forecast), BacktestPlan(8, first_origin=4, horizon=2))
+    scores = score_by_horizon(table, series[:5])                       # scale: mean |change| of 1,3,2,5,4 = 1.75
+    errors_h1 = np.array([6 - 4, 8 - 6])                               # origins 4 and 5 (6 + 2 is past the end)
+    errors_h2 = np.array([8 - 4, 7 - 6])
+    assert scores["n"].tolist() == [2, 2]
+    assert scores.loc[1, "MAE"] == pytest.approx(np.abs(errors_h1).mean())
+    assert scores.loc[2, "RMSE"] == pytest.approx(np.sqrt(np.mean(errors_h2 ** 2)))
+    assert scores.loc[2, "MASE"] == pytest.approx(np.abs(errors_h2).mean() / 1.75)

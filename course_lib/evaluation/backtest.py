@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from course_lib.evaluation.metrics import mae, naive_scale, rmse
 from course_lib.validation import as_1d_float, positive_int
 
 
@@ -123,3 +124,19 @@ def _checked_forecast(forecast, horizon: int, origin: int) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"the model's predict returned a non-finite forecast at origin {origin}: {array}")
     return array
+
+
+def score_by_horizon(table: pd.DataFrame, y_train, season: int = 1) -> pd.DataFrame:
+    """MAE, RMSE and MASE of a ``walk_forward`` table for each horizon step ``h`` (rows), with the count ``n``.
+
+    MASE's scale is the naive forecast's in-sample MAE on ``y_train``, the data before the first origin,
+    fixed for every origin so that errors from different origins are on one scale.
+    """
+    scale = naive_scale(y_train, season)
+    grouped = table.groupby("h")
+    return pd.DataFrame({
+        "n": grouped.size(),
+        "MAE": grouped.apply(lambda part: mae(part["actual"], part["forecast"])),
+        "RMSE": grouped.apply(lambda part: rmse(part["actual"], part["forecast"])),
+        "MASE": grouped.apply(lambda part: mae(part["actual"], part["forecast"]) / scale),
+    })

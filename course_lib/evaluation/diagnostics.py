@@ -1,0 +1,35 @@
+"""Diagnosing a forecast that only copies the past: the lag illusion.
+
+A forecast $\\hat y_t$ that is essentially $y_{t-1}$ looks excellent on a price plot and has an $R^2$ near 1,
+because prices are persistent. Its give-away is the cross-correlation
+$\\rho(k) = \\operatorname{corr}(y_{t-k}, \\hat y_t)$: it peaks at $k = 1$ (the forecast follows the truth one
+step late) instead of $k = 0$. On price levels every $\\rho(k)$ is close to 1 and the peak is flat; on changes
+($\\Delta y$ against $\\Delta \\hat y$) it is sharp, so pass changes.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from course_lib.validation import as_1d_float, positive_int
+
+
+def cross_correlations(actual, forecast, max_lag: int) -> pd.Series:
+    """$\\rho(k) = \\operatorname{corr}(y_{t-k}, \\hat y_t)$ for $k = -K, \\dots, K$ (Pearson, over the overlapping
+    $n - |k|$ pairs), as a Series indexed by $k$. Positive $k$: the forecast lags the truth by $k$ steps."""
+    y = as_1d_float(actual, "actual", min_length=3)
+    f = as_1d_float(forecast, "forecast", min_length=3)
+    if len(y) != len(f):
+        raise ValueError(f"actual has {len(y)} values but forecast has {len(f)}: one forecast per actual value")
+    max_lag = positive_int(max_lag, "max_lag")
+    if max_lag > len(y) - 3:
+        raise ValueError(f"max_lag {max_lag} leaves fewer than 3 pairs for a series of {len(y)} values")
+    n = len(y)
+    values = {k: np.corrcoef(y[max(0, -k):n - max(0, k)], f[max(0, k):n - max(0, -k)])[0, 1]
+              for k in range(-max_lag, max_lag + 1)}
+    return pd.Series(values, name="cross-correlation").rename_axis("lag")
+
+
+def lag_of_max_correlation(actual, forecast, max_lag: int = 5) -> int:
+    """The $k$ in $-K..K$ with the largest $\\rho(k)$: 0 for a forecast in step with the truth, 1 for one a step late."""
+    return int(cross_correlations(actual, forecast, max_lag).idxmax())

@@ -1,0 +1,35 @@
+"""The lag illusion's diagnostic: cross-correlations by lag, checked against pandas' shifted correlations."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from course_lib.evaluation.diagnostics import cross_correlations, lag_of_max_correlation
+
+
+def test_cross_correlations_match_pandas_shift_and_corr():
+    rng = np.random.default_rng(0)
+    y, f = pd.Series(rng.normal(size=200)), pd.Series(rng.normal(size=200))
+    ours = cross_correlations(y, f, 4)
+    for k in range(-4, 5):
+        assert ours[k] == pytest.approx(f.corr(y.shift(k)), rel=1e-12), k
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_forecast_one_step_late_peaks_at_lag_one_on_changes(seed):
+    prices = 100 + np.random.default_rng(seed).normal(size=1000).cumsum()
+    yesterday = prices[:-1] + np.random.default_rng(seed + 100).normal(scale=0.1, size=999)
+    truth = prices[1:]
+    assert np.corrcoef(truth, yesterday)[0, 1] > 0.95                                 # "R^2 of 0.99"
+    assert lag_of_max_correlation(np.diff(truth), np.diff(yesterday)) == 1
+    in_step = truth + np.random.default_rng(seed + 200).normal(scale=0.5, size=999)
+    assert lag_of_max_correlation(np.diff(truth), np.diff(in_step)) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0], 1), "one forecast per actual"),
+    ((np.arange(5.0), np.arange(5.0), 3), "fewer than 3 pairs"),
+    ((np.arange(5.0), np.arange(5.0), 0), "max_lag must be a positive integer"),
+])
+def test_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        cross_correlations(*args)
