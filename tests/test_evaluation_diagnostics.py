@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_lib.evaluation.diagnostics import cross_correlations, lag_of_max_correlation
+from course_lib.evaluation.diagnostics import cross_correlations, lag_of_max_correlation, lookahead_origins
 
 
 def test_cross_correlations_match_pandas_shift_and_corr():
@@ -33,3 +33,25 @@ def test_a_forecast_one_step_late_peaks_at_lag_one_on_changes(seed):
 def test_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         cross_correlations(*args)
+
+
+def _centred_smoother(series):
+    """Forecast at t = mean of rows t-2..t+2: uses two future rows (a centred moving average)."""
+    padded = np.pad(series, 2, mode="edge")
+    return np.convolve(padded, np.ones(5) / 5, mode="valid")
+
+
+def test_lookahead_probe_flags_a_centred_smoother_and_passes_a_trailing_one():
+    series = np.random.default_rng(0).normal(size=60).cumsum()
+    origins = list(range(10, 50, 5))
+    centred = lambda s: _centred_smoother(s)[origins]                                  # noqa: E731
+    trailing = lambda s: pd.Series(s).rolling(5, min_periods=1).mean().to_numpy()[origins]  # noqa: E731
+    assert lookahead_origins(centred, series, origins) == origins
+    assert lookahead_origins(trailing, series, origins) == []
+
+
+def test_lookahead_probe_refuses_bad_origins_and_shapes():
+    with pytest.raises(ValueError, match="origins must be positions"):
+        lookahead_origins(lambda s: s[[9]], np.arange(10.0), [9])
+    with pytest.raises(ValueError, match=r"expected \(2,\)"):
+        lookahead_origins(lambda s: s[:3], np.arange(10.0), [1, 2])

@@ -33,3 +33,30 @@ def cross_correlations(actual, forecast, max_lag: int) -> pd.Series:
 def lag_of_max_correlation(actual, forecast, max_lag: int = 5) -> int:
     """The $k$ in $-K..K$ with the largest $\\rho(k)$: 0 for a forecast in step with the truth, 1 for one a step late."""
     return int(cross_correlations(actual, forecast, max_lag).idxmax())
+
+
+def lookahead_origins(forecast_at_origins, series, origins, seed: int = 0) -> list[int]:
+    """Causality probe: the origins whose forecast changes when every row after the origin is rewritten.
+
+    ``forecast_at_origins(series)`` must return one forecast per origin of ``origins`` (an array-like of
+    len(origins)), made by the whole pipeline under test (windowing, scaling, denoising, model) from the
+    given 1-D ``series``. For each origin t the rows after t are replaced by noise of the series' own scale,
+    the pipeline is run again, and t is reported if its forecast moved (beyond 1e-9 relative). An honest
+    pipeline returns ``[]``.
+    """
+    values = as_1d_float(series, "series", min_length=2)
+    origins = [int(t) for t in origins]
+    if any(not 0 <= t < len(values) - 1 for t in origins):
+        raise ValueError(f"origins must be positions before the last row (0..{len(values) - 2}), got {origins}")
+    reference = np.asarray(forecast_at_origins(values.copy()), dtype=float)
+    if reference.shape != (len(origins),):
+        raise ValueError(f"forecast_at_origins returned shape {reference.shape}; expected ({len(origins)},)")
+    rng = np.random.default_rng(seed)
+    leaks = []
+    for number, origin in enumerate(origins):
+        rewritten = values.copy()
+        rewritten[origin + 1:] = rng.normal(values.mean(), values.std() + 1e-12, size=len(values) - origin - 1)
+        again = np.asarray(forecast_at_origins(rewritten), dtype=float)[number]
+        if not np.isclose(again, reference[number], rtol=1e-9, atol=1e-12):
+            leaks.append(origin)
+    return leaks
