@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib.training import fit, predict
@@ -64,3 +65,64 @@ def test_bad_arguments():
         fit(nn.Linear(3, 1), linear_problem(), epochs=0)
     with pytest.raises(ValueError, match="validation loader"):
         fit(nn.Linear(3, 1), linear_problem(), patience=2)
+
+
+def _val_loader():
+    return linear_problem(seed=1, shuffle=False)
+
+
+def test_plateau_schedule_is_torchs_reduce_lr_on_plateau():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    history = fit(model, linear_problem(), _val_loader(), epochs=40, lr=0.5, scheduler="plateau",
+                  plateau_factor=0.5, plateau_patience=1)
+    optimizer = torch.optim.Adam(nn.Linear(3, 1).parameters(), lr=0.5)
+    reference = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+    expected = []
+    for loss in history.val_loss:
+        expected.append(optimizer.param_groups[0]["lr"])
+        reference.step(loss)
+    assert history.learning_rate == expected
+    assert min(history.learning_rate) < 0.5              # the schedule did act
+
+
+def test_cosine_schedule_is_torchs_cosine_annealing():
+    history = fit(nn.Linear(3, 1), linear_problem(), epochs=10, lr=0.1, scheduler="cosine", min_lr=0.01)
+    expected = [0.01 + 0.5 * (0.1 - 0.01) * (1 + np.cos(np.pi * e / 10)) for e in range(10)]
+    np.testing.assert_allclose(history.learning_rate, expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("clip_norm", [None, 0.5])
+def test_gradient_clipping_caps_the_norm_the_optimizer_sees(clip_norm):
+    x, y = torch.randn(64, 3), torch.full((64,), 100.0)
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)
+    norms = []
+
+    def record(optimizer, args, kwargs):
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        norms.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item())
+
+    handle = register_optimizer_step_pre_hook(record)
+    try:
+        fit(nn.Linear(3, 1), loader, epochs=2, lr=0.1, clip_norm=clip_norm)
+    finally:
+        handle.remove()
+    assert len(norms) == 8
+    if clip_norm is None:
+        assert max(norms) > 10                     # the unclipped gradients are large here
+    else:
+        assert max(norms) <= clip_norm * (1 + 1e-6)
+
+
+def test_scheduler_arguments_are_checked():
+    with pytest.raises(ValueError, match="scheduler must be one of"):
+        fit(nn.Linear(3, 1), linear_problem(), scheduler="step")
+    with pytest.raises(ValueError, match="validation loader"):
+        fit(nn.Linear(3, 1), linear_problem(), scheduler="plateau")
+
+
+def test_progress_bar_can_be_shown_or_silenced(capsys):
+    fit(nn.Linear(3, 1), linear_problem(), epochs=2)
+    assert "epochs" not in capsys.readouterr().err
+    fit(nn.Linear(3, 1), linear_problem(), epochs=2, progress=True)
+    assert "epochs" in capsys.readouterr().err
