@@ -55,7 +55,59 @@ def test_sp500_returns_have_fat_tails(returns):
     assert stats.tail_frequency(returns, 4) > 5 * stats.normal_tail_probability(4)
 
 
+def statsmodels_bartlett(series, nlags, alpha=0.05):
+    """Half-width of statsmodels' Bartlett interval at lags 1..nlags (the interval is centred on the ACF)."""
+    rho, interval = acf(series, nlags=nlags, fft=True, alpha=alpha, bartlett_confint=True, result_object=False)
+    return rho[1:], (interval[:, 1] - rho)[1:]
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.01])
+def test_bartlett_band_matches_statsmodels(returns, alpha):
+    z = scipy_stats.norm.ppf(1 - alpha / 2)
+    for series in (returns, np.abs(returns), np.abs(returns[:700])):
+        rho, half_width = statsmodels_bartlett(series, 300, alpha)
+        np.testing.assert_allclose(stats.bartlett_band(rho, len(series), z), half_width, rtol=1e-12)
+
+
+def test_bartlett_band_by_hand_and_for_several_series():
+    # n = 100, rho = (0.5, 0.3, 0.1): sqrt((1 + 2 * (0, 0.25, 0.34)) / 100) * 2
+    np.testing.assert_allclose(stats.bartlett_band([0.5, 0.3, 0.1], 100, z=2.0),
+                               [0.2, 2 * np.sqrt(1.5) / 10, 2 * np.sqrt(1.68) / 10], rtol=1e-14)
+    np.testing.assert_allclose(stats.bartlett_band(np.zeros(5), 400), np.full(5, 1.96 / 20))
+    paths = np.random.default_rng(1).uniform(-0.5, 0.5, size=(3, 4, 20))
+    expected = np.array([[stats.bartlett_band(row, 250) for row in block] for block in paths])
+    np.testing.assert_array_equal(stats.bartlett_band(paths, 250), expected)
+
+
+def test_significant_run_by_hand():
+    rho = np.array([0.5, -0.4, 0.3, 0.05, 0.6])
+    assert stats.significant_run(rho, 0.1) == 3          # lag 4 is the first inside the band
+    assert stats.significant_run(rho, 0.5) == 0          # |0.5| is not > 0.5: a boundary value is inside
+    assert stats.significant_run(rho, 0.01) == 5         # never inside up to K
+    assert stats.significant_run(rho, [0.1, 0.1, 0.4, 0.01, 0.1]) == 2
+    np.testing.assert_array_equal(stats.significant_run(np.stack([rho, -rho, rho * 0]), 0.1), [3, 3, 0])
+
+
+def test_significant_run_against_statsmodels_intervals(returns):
+    # statsmodels' interval excludes 0 exactly when |rho_k| > half-width
+    for series in (np.abs(returns), np.abs(returns[: len(returns) // 2])):
+        rho, half_width = statsmodels_bartlett(series, 400)
+        inside = np.flatnonzero(np.abs(rho) <= half_width)
+        assert stats.significant_run(rho, stats.bartlett_band(rho, len(series), scipy_stats.norm.ppf(0.975))) == inside[0]
+
+
 @pytest.mark.parametrize("call, message", [
+    (lambda: stats.bartlett_band([0.1, 1.5], 100), r"\[-1, 1\]"),
+    (lambda: stats.bartlett_band([0.1, np.nan], 100), "finite"),
+    (lambda: stats.bartlett_band([], 100), "lags 1..K"),
+    (lambda: stats.bartlett_band(0.3, 100), "lags 1..K"),
+    (lambda: stats.bartlett_band([0.1], 1), "n .* >= 2"),
+    (lambda: stats.bartlett_band([0.1], 10.0), "integer"),
+    (lambda: stats.bartlett_band([0.1], 10, z=0), "z must be positive"),
+    (lambda: stats.significant_run([0.1, 0.2], -0.1), "band must be positive"),
+    (lambda: stats.significant_run([0.1, 0.2], [0.1, 0.1, 0.1]), "does not fit"),
+    (lambda: stats.significant_run(["a"], 0.1), "numeric"),
+
     (lambda: stats.autocorrelation([1.0, np.nan, 2.0], 1), "NaN"),
     (lambda: stats.autocorrelation([1.0, 2.0, 3.0], 3), r"lag must be in \[0, 2\]"),
     (lambda: stats.autocorrelation([1.0, 2.0, 3.0], 1.5), "integers"),
