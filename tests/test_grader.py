@@ -134,12 +134,14 @@ BROKEN = [  # student, exercise, how its status starts, the student's total poin
     ("deleted_cell", "00.2", "not found: no function named autocorrelation", 4),
     ("infinite_loop", "00.3", "timeout: still running after 6 s", 5),
     ("os_exit", "00.4", "crashed: the process exited with status 0", 5),
-    ("sys_exit", "00.3", "failed case 'S&P 500 log returns': raised SystemExit", 5),
+    ("sys_exit", "00.3", "failed case 'hand-made series with one outlier': raised SystemExit", 5),
     ("memory_bomb", "00.2", "memory limit", 4),
     ("huge_output", "00.1", "output limit", 4),
-    ("asks_input", "00.1", "failed case 'first six S&P 500 closes': raised EOFError", 4),
-    ("rigged_eq", "00.3", "failed case 'S&P 500 log returns': raised UnsupportedAnswer", 5),
-    ("monkeypatch", "00.4", "failed case 'S&P 500 log returns, k=3'", 5),
+    ("asks_input", "00.1", "failed case 'a zero price must raise ValueError': expected ValueError to be raised, "
+                           "got EOFError", 4),
+    ("rigged_eq", "00.3", "failed case 'hand-made series with one outlier': returned an object of type Anything "
+                          "(a subclass of float; return a plain float); expected the number 0.2467", 5),
+    ("monkeypatch", "00.4", "failed case 'hand-made series, k=1': expected 0.2, got 0.5", 5),
 ]
 
 
@@ -190,9 +192,23 @@ def test_results_json_records_version_hash_and_hides_private_details(graded):
     assert "**Score: 0 / 6 points**" in feedback and "not implemented" in feedback
 
 
-def test_feedback_explains_a_failed_case_with_a_hint(graded):
+def test_feedback_lists_every_failed_case_with_its_hint_like_check(graded):
+    """tail_frequency returning 0.5 fails all seven cases: the feedback lists them as check() does, own hints first,
+    each followed by the hint that explains it, and the exercise's general hint once, after the last three."""
     feedback = (graded["out"] / "feedback" / "monkeypatch.md").read_text()
-    assert "- case **S&P 500 log returns, k=3**: expected" in feedback and "hint:" in feedback
+    section = feedback.split("## Exercise 00.4\n", 1)[1].split("\n## ", 1)[0].strip().splitlines()
+    assert section[0] == "Result: failed case 'hand-made series, k=1': expected 0.2, got 0.5"
+    assert section[1:3] == ["- case **hand-made series, k=1**: expected 0.2, got 0.5",
+                            "  - hint: Count |x - mean| > k * std with the population std (ddof=0), divided by n."]
+    assert sum(line.startswith("- case **") for line in section) == 7
+    assert section[-4:-1] == ["- case **S&P 500 log returns, k=3**: expected 0.01590457256, got 0.5",
+                              "- case **S&P 500 log returns, k=4**: expected 0.006361829026, got 0.5",
+                              "- case **a normal sample, k=2**: expected 0.0452, got 0.5"]
+    assert section[-1] == "  - hint for the 3 cases above: Share of observations with |x - mean| > k * std " \
+                          "(population std, ddof=0)."
+    result = json.loads((graded["out"] / "results" / "monkeypatch.json").read_text())
+    cases = next(e for e in result["exercises"] if e["exercise"] == "00.4")["cases"]
+    assert [c["own_hint"] for c in cases] == [False, False, False, True, True, True, True]
 
 
 # ----------------------------------------------------------------------------- reproducibility, private checks

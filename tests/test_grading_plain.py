@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_lib.grading.plain import UnsupportedAnswer, compare, to_plain
+from course_lib.grading.plain import UnsupportedAnswer, compare, describe, to_plain
 
 
 def test_plain_data_is_json_serialisable():
@@ -72,3 +72,45 @@ def test_tolerances_are_relative_and_absolute():
     assert compare(1e6, 1e6 + 0.05, rtol=1e-7) is None
     assert compare(1e6, 1e6 + 0.5, rtol=1e-7) is not None
     assert compare(0.0, 1e-11, rtol=1e-7, atol=1e-10) is None
+
+
+def _what(answer):
+    with pytest.raises(UnsupportedAnswer) as caught:
+        to_plain(answer)
+    return caught.value.what
+
+
+def test_an_unsupported_answer_says_what_it_is_and_where():
+    import torch
+
+    assert _what(x for x in []) == "a generator"
+    assert _what(map(abs, [1])) == "an iterator (map)"
+    assert _what((np.zeros(2), (1.0, (x for x in [])))) == "a tuple holding a generator at [1][1]"
+    assert _what({"train": [zip([1], [2])]}) == "a dict holding an iterator (zip) at ['train'][0]"
+    assert _what(FloatWithRiggedEq(0.0)) == \
+        "an object of type FloatWithRiggedEq (a subclass of float; return a plain float)"
+    assert _what(torch.zeros(2)) == "a torch Tensor (convert it with .detach().numpy())"
+    assert _what({1: 2.0}) == "a dict with keys that are not strings"
+
+
+@pytest.mark.parametrize("answer, words", [
+    ((np.zeros(2), np.zeros(3)), "a pair (array, array)"),
+    ([(np.zeros(2), np.zeros(3))] * 3, "a list or tuple of 3 items, each a pair (array, array)"),
+    ([(np.zeros(2), np.zeros(3))] * 2, "a list or tuple of 2 items, each a pair (array, array)"),
+    ([(np.zeros(2), np.zeros(3))], "a list or tuple of 1 item, a pair (array, array)"),
+    ([1.0, 2.0], "a list or tuple of 2 items, each a number"),
+    ([1.0, "a", None], "a list or tuple of 3 items (number, str, None)"),
+    ([], "an empty list or tuple"),
+])
+def test_sequences_are_described_by_their_items(answer, words):
+    assert describe(to_plain(answer)) == words
+
+
+def test_a_boolean_mask_reports_true_and_false():
+    problem = compare(to_plain(np.array([True, False])), to_plain(np.array([True, True])))
+    assert problem == "the array: 1 of 2 value(s) differ; first at position 1: expected False, got True"
+
+
+def test_a_difference_inside_a_tuple_names_the_item():
+    problem = compare(to_plain((np.zeros(2), np.zeros(2))), to_plain((np.zeros(2), np.ones(2))))
+    assert problem.startswith("result[1]: 2 of 2 value(s) differ")

@@ -33,13 +33,28 @@ def _torch_cell_arrays(d: int, h: int, batch: int, seed: int) -> tuple:
     return (gen.normal(size=(batch, d)), gen.normal(size=(batch, h)), gen.normal(size=(batch, h))) + weights
 
 
+STACKING = ("This case has a zero bias, so only W_f [h_prev, x] matters: stack h_prev first, then x "
+            "(the first h columns of W_f act on h_prev).")
+GATE_ORDER = ("Zero biases here, so a bias mistake cannot explain this one: check the block order (torch: "
+              "i, f, g, o = input, forget, cell candidate, output) and the equations.")
+BOTH_BIASES = "Both biases enter z: z = x W_ih^T + b_ih + h W_hh^T + b_hh (this case sets one of them to 0)."
+
+
+def _with_biases(arrays: tuple, keep_ih: bool, keep_hh: bool) -> tuple:
+    """A cell case's arrays with bias_ih and/or bias_hh replaced by zeros."""
+    x, h, c, weight_ih, weight_hh, bias_ih, bias_hh = arrays
+    return (x, h, c, weight_ih, weight_hh, bias_ih if keep_ih else np.zeros_like(bias_ih),
+            bias_hh if keep_hh else np.zeros_like(bias_hh))
+
+
 def _forget_cases():
     gen = np.random.default_rng(0)
     return [
         Case("hand-sized: d=1, h=2", (np.array([0.5]), np.array([1.0, -1.0]),
                                       np.array([[0.2, 0.1, 0.4], [-0.3, 0.5, 1.0]]), np.array([0.0, 0.1]))),
-        Case("d=3, h=4, random", (gen.normal(size=3), gen.normal(size=4), gen.normal(size=(4, 7)), gen.normal(size=4)),
-             hint="Stack h_prev first, then x: W_f has h + d columns, the first h act on h_prev."),
+        Case("d=3, h=4, random", (gen.normal(size=3), gen.normal(size=4), gen.normal(size=(4, 7)), gen.normal(size=4))),
+        Case("zero bias: only the stacking order matters", (gen.normal(size=2), gen.normal(size=3),
+                                                            gen.normal(size=(3, 5)), np.zeros(3)), hint=STACKING),
         Case("saturated gates: huge pre-activations", (np.array([1.0]), np.array([0.0]),
                                                        np.array([[0.0, 800.0], [0.0, -800.0]]), np.zeros(2)),
              hint="sigmoid(800) is 1 and sigmoid(-800) is 0; make sure you get no NaN."),
@@ -50,31 +65,48 @@ def _cell_cases():
     return [
         Case("nn.LSTMCell(3, 4) weights, batch 2", _torch_cell_arrays(3, 4, 2, seed=0)),
         Case("nn.LSTMCell(1, 1) weights, batch 1", _torch_cell_arrays(1, 1, 1, seed=1)),
-        Case("nn.LSTMCell(5, 8) weights, batch 3", _torch_cell_arrays(5, 8, 3, seed=2),
-             hint="torch stacks the gate blocks in the order i, f, g, o; both biases are added."),
+        Case("nn.LSTMCell(5, 8) weights, batch 3", _torch_cell_arrays(5, 8, 3, seed=2)),
+        Case("zero biases: only the gate order matters", _with_biases(_torch_cell_arrays(3, 4, 2, seed=3), False, False),
+             hint=GATE_ORDER),
+        Case("bias_hh alone (bias_ih = 0)", _with_biases(_torch_cell_arrays(3, 4, 2, seed=4), False, True),
+             hint=BOTH_BIASES),
+        Case("bias_ih alone (bias_hh = 0)", _with_biases(_torch_cell_arrays(3, 4, 2, seed=5), True, False),
+             hint=BOTH_BIASES),
     ]
 
 
 def _peephole_cases():
     cases = []
+    only_o = np.zeros((3, 4))
+    only_o[2] = np.random.default_rng(111).normal(size=4)
+    only_i_f = np.zeros((3, 4))
+    only_i_f[:2] = np.random.default_rng(112).normal(size=(2, 4))
+    cases.append(Case("only p_o is set", _torch_cell_arrays(3, 4, 2, 11) + (only_o,),
+                      hint="o looks at the NEW cell state: o = sigmoid(z_o + p_o * c_new), with c_new = f c + i g."))
+    cases.append(Case("only p_i and p_f are set", _torch_cell_arrays(3, 4, 2, 12) + (only_i_f,),
+                      hint="Peephole rows are p_i, p_f, p_o: row 0 goes into the input gate, row 1 into the forget "
+                           "gate, each times the previous cell state c."))
     for name, (d, h, batch, seed) in {"d=3, h=4, batch 2": (3, 4, 2, 0), "d=2, h=6, batch 1": (2, 6, 1, 5)}.items():
         peephole = np.random.default_rng(seed + 100).normal(size=(3, h))
-        cases.append(Case(name, _torch_cell_arrays(d, h, batch, seed) + (peephole,),
-                          hint="i and f look at the previous cell state c_(t-1); o looks at the new one, c_t."))
+        cases.append(Case(name, _torch_cell_arrays(d, h, batch, seed) + (peephole,)))
     cases.append(Case("zero peephole weights give the standard cell", _torch_cell_arrays(2, 3, 2, 9) + (np.zeros((3, 3)),)))
     return cases
 
 
 def _count_cases():
-    return [Case(f"input {d}, hidden {h}, {n} layer(s)", (d, h, n),
-                 hint=None if n == 1 else "Layer 1 and above read the hidden state of the layer below: d = hidden_size.")
+    hints = {1: "PyTorch gives each gate two bias vectors, b_ih and b_hh: one layer has 4h(d + h + 2) parameters, "
+                "not 4h(d + h + 1).",
+             2: "The layers after the first read the hidden state of the layer below: their input size is "
+                "hidden_size, so each has 4h(h + h + 2)."}
+    return [Case(f"input {d}, hidden {h}, {n} layer(s)", (d, h, n), hint=hints[min(n, 2)])
             for d, h, n in [(1, 64, 1), (8, 32, 1), (8, 32, 2), (5, 16, 3), (20, 7, 4)]]
 
 
 def _path_cases():
     gen = np.random.default_rng(3)
     return [
-        Case("three steps, one unit", (np.array([[0.5], [0.9], [0.8]]),)),
+        Case("three steps, one unit", (np.array([[0.5], [0.9], [0.8]]),),
+             hint="By hand: forget gates 0.5, 0.9, 0.8 give rows 0.8, 0.8 * 0.9 = 0.72, 0.72 * 0.5 = 0.36."),
         Case("forget gates near 1 keep the gradient", (np.full((50, 2), 0.99),)),
         Case("random gates, 20 steps, 4 units", (gen.uniform(0.2, 1.0, size=(20, 4)),),
              hint="Row 0 is f_T, row 1 is f_T * f_(T-1), ...: a cumulative product from the end."),

@@ -34,7 +34,8 @@ def _inverse_cases():
     quadratic = np.arange(12.0) ** 2
     walk = data.random_walk(40, seed=4).to_numpy()
     return [
-        Case("the post's example: [-7, 11] after [9, 10]", (np.array([-7.0, 11.0]), np.array([9.0, 10.0]))),
+        Case("the post's example: [-7, 11] after [9, 10]", (np.array([-7.0, 11.0]), np.array([9.0, 10.0])),
+             hint="By hand: -7 + 2 * 10 - 9 = 4, then 11 + 2 * 4 - 10 = 9; the result is [4, 9], without the history."),
         Case("a quadratic: second differences are constant", (np.full(10, 2.0), quadratic[:2])),
         Case("a random walk's second differences", (difference(walk, 2), walk[:2])),
         Case("history longer than needed: use its last two values", (difference(walk, 2)[10:], walk[:12]),
@@ -48,6 +49,8 @@ def _seasonal_cases():
         Case("S&P 500 closes, weekly lag 5", (close, 5)),
         Case("a sine with period 20, lag 20", (data.sine_with_noise(60, period=20, noise=0.0), 20)),
         Case("lag 1 is the first difference", (close.iloc[:10], 1)),
+        Case("lag + 1 values give one difference", (close.iloc[:6], 5),
+             hint="n = lag + 1 leaves exactly one difference: raise only when n <= lag."),
         Case("a series no longer than the lag must raise ValueError", (close.iloc[:5], 5), raises="ValueError",
              hint="With n <= lag there is no difference to compute: raise ValueError."),
     ]
@@ -56,7 +59,8 @@ def _seasonal_cases():
 def _prices_cases():
     r = log_returns(_sp500_close().iloc[:251]).to_numpy()
     return [
-        Case("three returns from 100", (np.array([0.1, -0.1, 0.05]), 100.0)),
+        Case("three returns from 100", (np.array([0.1, -0.1, 0.05]), 100.0),
+             hint="By hand: 100 e^0.1 = 110.5, 100 e^0 = 100, 100 e^0.05 = 105.1; P_0 itself is not in the result."),
         Case("a year of S&P 500 returns from the first close", (r, float(_sp500_close().iloc[0]))),
         Case("zero returns keep the price", (np.zeros(5), 42.0)),
     ]
@@ -71,7 +75,8 @@ def _reconstruction_cases():
         Case("a constant forecast over 100 days", (mean_forecast, actual[:-1])),
         Case("noisy forecasts over 100 days", (noisy, actual[:-1]),
              hint="One-step: previous_prices[t] * exp(r_t). Recursive: previous_prices[0] * exp(cumsum(r))."),
-        Case("two forecasts, by hand", (np.array([0.1, 0.2]), np.array([10.0, 20.0]))),
+        Case("two forecasts, by hand", (np.array([0.1, 0.2]), np.array([10.0, 20.0])),
+             hint="By hand: one_step = (10 e^0.1, 20 e^0.2), recursive = (10 e^0.1, 10 e^0.3); return them in that order."),
     ]
 
 
@@ -79,7 +84,7 @@ EXERCISES = [
     Exercise("02.1", "Inverse of a second-order difference", "inverse_difference_order2", 2,
              inverse_order2_reference, _inverse_cases,
              "x_t = d_t + 2 x_(t-1) - x_(t-2): start from the last two values of history and keep going "
-             "with the values you rebuild.",
+             "with the values you rebuild; return only the rebuilt values, as many as diffs.",
              also_implemented_by=("course_lib.differencing:inverse_difference",)),
     Exercise("02.2", "Seasonal difference", "seasonal_difference", 1, seasonal_reference, _seasonal_cases,
              "y_t = x_t - x_(t-lag); the first lag values have no partner and are dropped; keep the dates.",

@@ -36,16 +36,25 @@ def _window_cases():
              hint="The label is `horizon` steps after the window's LAST value: values[i + window + horizon - 1]."),
         Case("S&P 500, 200 closes, window 20, horizon 5", (_close()[:200], 20, 5)),
         Case("window + horizon longer than the series must raise ValueError", (np.arange(5.0), 4, 2),
-             raises="ValueError"),
+             raises="ValueError",
+             hint="With n < window + horizon there is no window: raise ValueError instead of returning empty arrays."),
+        Case("exactly one window: 6 values, window 4, horizon 2", (np.arange(6.0), 4, 2),
+             hint="n - window - horizon + 1 = 1 window: X = [[0, 1, 2, 3]], y = [5]; raise only when there is none."),
     ]
 
 
 def _scaling_cases():
     close = _close()
+    train = np.array([2.0, 4.0, 6.0])
+    outside = ("Scale both parts with the training min and max only, and do not clip: test values outside "
+               "the training range land outside [0, 1] (here 8 -> 1.5, 0 -> -0.5).")
     return [
         Case("S&P 500: train 1999-2012, test after", (close[:3500], close[3500:])),
-        Case("hand-made", (np.array([2.0, 4.0, 6.0]), np.array([8.0, 0.0])),
-             hint="Use the training minimum and maximum for both parts; test values may fall outside [0, 1]."),
+        Case("test above the training range", (train, np.array([8.0, 5.0])), hint=outside),
+        Case("test below the training range", (train, np.array([0.0, 3.0])), hint=outside),
+        Case("test inside the training range", (train, np.array([3.0, 5.0])),
+             hint="Fit once, on the training part: the test part gets (x - min_train) / (max_train - min_train), "
+                  "not its own min and max (here 3 -> 0.25, 5 -> 0.75)."),
         Case("test identical to train", (close[:50], close[:50])),
     ]
 
@@ -56,16 +65,25 @@ def _fold_cases():
         Case("100 samples, 5 folds of 10, gap 3", (100, 5, 10, 3),
              hint="Fold k tests on [n - (n_splits - k) * test_size, ... + test_size) and trains on [0, test start - gap)."),
         Case("12 samples, 2 folds of 5, gap 1", (12, 2, 5, 1)),
+        Case("10 samples, 1 fold of 3, gap 1, by hand", (10, 1, 3, 1),
+             hint="By hand: the test block is 7, 8, 9; the gap drops position 6; train is 0..5, i.e. "
+                  "range(0, test_start - gap)."),
     ]
 
 
 def _outlier_cases():
     r = log_returns(_close())
     return [
-        Case("hand-made, k=1.5", (np.array([1.0, 2.0, 3.0, 4.0, 100.0, -50.0]), 1.5)),
+        Case("hand-made, k=1.5", (np.array([1.0, 2.0, 3.0, 4.0, 100.0, -50.0]), 1.5),
+             hint="Both fences count: 100 lies above Q3 + k IQR and -50 below Q1 - k IQR."),
         Case("S&P 500 log returns, k=3", (r, 3.0)),
-        Case("S&P 500 log returns, k=1.5", (r, 1.5),
-             hint="Quartiles with np.percentile (linear interpolation); outside [Q1 - k IQR, Q3 + k IQR], strictly."),
+        Case("S&P 500 log returns, k=1.5", (r, 1.5)),
+        Case("values exactly on the fences are not outliers", (np.arange(1.0, 10.0), 0.5),
+             hint="Q1 = 3, Q3 = 7, IQR = 4: the fences are 1 and 9. Outliers lie strictly outside: use < and >, "
+                  "not <= and >=."),
+        Case("quartiles by linear interpolation", (np.array([14.0, 17.0, 26.0, 14.0, 30.0, 15.0]), 0.5),
+             hint="Use np.percentile(x, [25, 75]) with its default linear method: Q1 = 14.25, Q3 = 23.75, so only 30 "
+                  "is an outlier. midpoint, nearest, Tukey's hinges or statistics.quantiles move the fences."),
     ]
 
 

@@ -1,4 +1,10 @@
-"""Learner-side checks: ``check("00.1", my_function)`` prints PASS, FAIL (with the case, expected vs got, a hint) or TODO."""
+"""Learner-side checks: ``check("00.1", my_function)`` prints PASS, TODO, or FAIL with every failing case.
+
+A FAIL lists each failing case (its name and expected vs got, briefly) followed by the hint
+that explains it: cases with a hint of their own (written for one plausible mistake) come
+first, cases that only have the exercise's general hint last, and a hint shared by several
+cases is printed once, after them.
+"""
 from __future__ import annotations
 
 import copy
@@ -10,12 +16,42 @@ from course_lib.grading.registry import Case, Exercise, get_exercise
 PASSED, FAILED, NOT_IMPLEMENTED = "passed", "failed", "not implemented"
 
 
+MESSAGE_CHARS = 160
+
+
 @dataclass
 class CaseResult:
     name: str
     passed: bool
     message: str = ""
-    hint: str | None = None
+    hint: str | None = None  # the case's own hint; None where only the exercise's hint applies
+
+
+def brief(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def hint_groups(failed: list, hint_of) -> list[tuple[list, str]]:
+    """Failing cases grouped by the hint that explains them, most specific first.
+
+    ``hint_of(case)`` gives ``(hint, own)``: the hint shown for the case and whether it is the case's own
+    (written for one mistake) rather than the exercise's general hint. Groups of cases with their own
+    hint come first, in the order their first case was registered; the general hint's group comes last.
+    """
+    groups: dict[str, list] = {}
+    general: set[str] = set()
+    for case in failed:
+        hint, own = hint_of(case)
+        groups.setdefault(hint, []).append(case)
+        if not own:
+            general.add(hint)
+    return [(cases, hint) for hint, cases in sorted(groups.items(), key=lambda item: item[0] in general)]
+
+
+def hint_label(n_cases: int) -> str:
+    return "hint" if n_cases == 1 else f"hint for the {n_cases} cases above"
 
 
 @dataclass
@@ -44,10 +80,12 @@ class CheckReport:
         n_ok = sum(c.passed for c in self.cases)
         if self.passed:
             return f"PASS  {head}: {n_ok}/{len(self.cases)} cases ({ex.points} point{'s' * (ex.points != 1)})"
-        failed = next(c for c in self.cases if not c.passed)
-        return (f"FAIL  {head}: {n_ok}/{len(self.cases)} cases pass\n"
-                f"  case {failed.name!r}: {failed.message}\n"
-                f"  hint: {failed.hint or ex.hint}")
+        lines = [f"FAIL  {head}: {n_ok}/{len(self.cases)} cases pass"]
+        failed = [c for c in self.cases if not c.passed]
+        for group, hint in hint_groups(failed, lambda c: (c.hint or ex.hint, c.hint is not None)):
+            lines += [f"  ✗ case {c.name!r}: {brief(c.message)}" for c in group]
+            lines.append(f"    {hint_label(len(group))}: {hint}")
+        return "\n".join(lines)
 
 
 def expected_outcome(exercise: Exercise, case: Case):
@@ -58,16 +96,26 @@ def expected_outcome(exercise: Exercise, case: Case):
 
 
 def judge_case(exercise: Exercise, case: Case, expected, outcome: dict) -> CaseResult:
-    """Compare one case's outcome (plain data: ``{"value": ...}`` or ``{"raised": [class names]}``) with the expectation."""
+    """Compare one case's outcome with the expectation.
+
+    An outcome is plain data: ``{"value": ...}``, ``{"raised": [class names], "error": ...}``, or
+    ``{"returned": "a generator"}`` for an answer that returned something plain data cannot hold.
+    """
+    returned = outcome.get("returned")
     if case.raises:
         raised = outcome.get("raised")
-        if raised is None:
+        if returned is not None:
+            message = f"expected {case.raises} to be raised; your function returned {returned}"
+        elif raised is None:
             message = f"expected {case.raises} to be raised, got {describe(outcome.get('value'))}"
         elif case.raises not in raised:
             message = f"expected {case.raises} to be raised, got {raised[0]}: {outcome.get('error', '')}"
         else:
             return CaseResult(case.name, True)
         return CaseResult(case.name, False, message, case.hint)
+    if returned is not None:
+        fix = " (build a list, e.g. list(...) of it)" if "generator" in returned or "iterator" in returned else ""
+        return CaseResult(case.name, False, f"returned {returned}; expected {describe(expected)}{fix}", case.hint)
     if "raised" in outcome:
         return CaseResult(case.name, False, f"raised {outcome['raised'][0]}: {outcome.get('error', '')}", case.hint)
     problem = compare(expected, outcome["value"], exercise.rtol, exercise.atol)
@@ -77,7 +125,8 @@ def judge_case(exercise: Exercise, case: Case, expected, outcome: dict) -> CaseR
 def run_answer(function, case: Case) -> dict:
     """Call ``function`` on a copy of the case's inputs; return its outcome as plain data.
 
-    ``NotImplementedError`` propagates (the untouched stub); any other exception is recorded.
+    ``NotImplementedError`` propagates (the untouched stub); any other exception is recorded,
+    and so is a returned object that is not plain data (its kind, in words).
     """
     try:
         value = function(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
@@ -88,7 +137,7 @@ def run_answer(function, case: Case) -> dict:
     try:
         return {"value": to_plain(value)}
     except UnsupportedAnswer as err:
-        return {"raised": ["UnsupportedAnswer"], "error": str(err)}
+        return {"returned": err.what[:300]}
 
 
 def run_checks(exercise_id: str, function) -> CheckReport:
@@ -109,5 +158,5 @@ def run_checks(exercise_id: str, function) -> CheckReport:
 
 
 def check(exercise_id: str, function) -> None:
-    """Check your answer to an exercise and print PASS, FAIL (which case, expected vs got, a hint) or TODO."""
+    """Check your answer to an exercise and print PASS, TODO, or FAIL with every failing case and its hint."""
     print(run_checks(exercise_id, function).summary())

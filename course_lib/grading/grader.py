@@ -16,12 +16,12 @@ from pathlib import Path
 
 from course_lib import __version__ as COURSE_VERSION
 from course_lib.grading import submission
-from course_lib.grading.check import expected_outcome, judge_case
+from course_lib.grading.check import brief, expected_outcome, judge_case
 from course_lib.grading.plain import InvalidPlainData, validate_plain
 from course_lib.grading.registry import Case, Exercise, all_exercises
 from course_lib.grading.sandbox import MEMORY, OUTPUT, Limits, NotebookRun, run_submission
 
-GRADER_VERSION = f"{COURSE_VERSION}+grader.1"
+GRADER_VERSION = f"{COURSE_VERSION}+grader.2"
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 SCRATCH = re.compile(r"/tmp/grading-[^/\s'\"]+")
 
@@ -248,7 +248,12 @@ def _score(exercise_id: str, notebook: submission.Notebook, run: NotebookRun, ch
 
 
 def _judge(item: GradedExercise, outcomes: list[dict]) -> tuple[list[dict], str | None]:
-    exercise, cases, first_failure = item.exercise, [], None
+    """Each case's record (as in results.json) and the exercise's status line, or ``None`` when every case passed.
+
+    The status names the failing case that check() lists first: a resource limit, else a public case with a
+    hint of its own, else any public case, else a private one.
+    """
+    exercise, cases, failures = item.exercise, [], []
     for position, (case, want) in enumerate(zip(item.cases, item.expected)):
         private = position >= item.n_public
         outcome = outcomes[position] if position < len(outcomes) else {"raised": ["Missing"], "error": "no result"}
@@ -258,25 +263,33 @@ def _judge(item: GradedExercise, outcomes: list[dict]) -> tuple[list[dict], str 
             passed, message = judged.passed, _clean(judged.message)
         except InvalidPlainData as err:
             passed, message = False, f"the result is not plain data ({err})"
-        raised = outcome.get("raised") or []
-        if not passed and "MemoryError" in raised:
-            status = f"{MEMORY}: case {case.name!r} ran out of memory"
-        elif not passed and "File too large" in str(outcome.get("error", "")):
-            status = f"{OUTPUT}: case {case.name!r} printed too much"
-        elif not passed:
-            status = f"failed a private check {case.name!r}" if private else f"failed case {case.name!r}: {message}"
         cases.append({"name": case.name, "private": private, "passed": passed,
-                      "message": "" if private else message, "hint": "" if private or passed else (case.hint or exercise.hint)})
-        if not passed and first_failure is None:
-            first_failure = status
-    return cases, first_failure
+                      "message": "" if private else message, "hint": "" if private or passed else (case.hint or exercise.hint),
+                      "own_hint": bool(case.hint) and not private and not passed})
+        if passed:
+            continue
+        raised = outcome.get("raised") or []
+        if "MemoryError" in raised:
+            failures.append((0, f"{MEMORY}: case {case.name!r} ran out of memory"))
+        elif "File too large" in str(outcome.get("error", "")):
+            failures.append((0, f"{OUTPUT}: case {case.name!r} printed too much"))
+        elif private:
+            failures.append((3, f"failed a private check {case.name!r}"))
+        else:
+            failures.append((1 if case.hint else 2, f"failed case {case.name!r}: {brief(message, 300)}"))
+    first = min(failures, key=lambda f: f[0], default=None)  # min keeps the earliest case among equal ranks
+    return cases, first[1] if first else None
 
 
 def _validate_outcome(outcome: dict) -> None:
     if "value" in outcome:
         validate_plain(outcome["value"])
+    elif "returned" in outcome:
+        if not isinstance(outcome["returned"], str) or len(outcome["returned"]) > 300:
+            raise InvalidPlainData("'returned' must be a short description")
     elif not (isinstance(outcome.get("raised"), list) and all(isinstance(n, str) for n in outcome["raised"])):
-        raise InvalidPlainData("an outcome must hold a value or the names of a raised exception")
+        raise InvalidPlainData("an outcome must hold a value, a description of what was returned, "
+                               "or the names of a raised exception")
 
 
 # ----------------------------------------------------------------------------- a whole cohort

@@ -12,7 +12,9 @@ number, a Series must have the expected index. Numbers compare with
 """
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,17 @@ SCALARS = (type(None), bool, int, float, str)
 
 
 class UnsupportedAnswer(TypeError):
-    """The answer holds an object that is not plain data (and is not an array, Series or frame)."""
+    """The answer holds an object that is not plain data (and is not an array, Series or frame).
+
+    ``what`` describes it for feedback: "a generator", or "a tuple holding a generator at [1]"
+    when the object sits inside a list, tuple or dict (``item`` and ``where`` hold the parts).
+    """
+
+    def __init__(self, item: str, where: str = "", container: str = ""):
+        self.item, self.where, self.container = item, where, container
+        self.what = f"a {container} holding {item} at {where}" if where else item
+        super().__init__(f"{self.what} is not a supported answer "
+                         "(use a number, string, list, tuple, dict, NumPy array, Series or DataFrame)")
 
 
 def to_plain(value: Any) -> Any:
@@ -40,11 +52,35 @@ def to_plain(value: Any) -> Any:
                 "columns": [str(c) for c in value.columns],
                 "values": _array_to_plain(value.to_numpy(dtype=np.float64, na_value=np.nan))}
     if type(value) in (list, tuple):
-        return {"kind": "sequence", "items": [to_plain(item) for item in value]}
+        return {"kind": "sequence", "items": [_item_to_plain(value, i, f"[{i}]") for i, _ in enumerate(value)]}
     if type(value) is dict and all(type(k) is str for k in value):
-        return {"kind": "mapping", "items": {k: to_plain(v) for k, v in value.items()}}
-    raise UnsupportedAnswer(f"an object of type {type(value).__name__} is not a supported answer "
-                            "(use a number, string, list, tuple, dict, NumPy array, Series or DataFrame)")
+        return {"kind": "mapping", "items": {k: _item_to_plain(value, k, f"[{k!r}]") for k in value}}
+    raise UnsupportedAnswer(unsupported_kind(value))
+
+
+def _item_to_plain(container, key, where: str) -> Any:
+    """One item of a list, tuple or dict; an unsupported item is reported with where it sits."""
+    try:
+        return to_plain(container[key])
+    except UnsupportedAnswer as err:
+        raise UnsupportedAnswer(err.item, where + err.where, type(container).__name__) from None
+
+
+def unsupported_kind(value: Any) -> str:
+    """What an unsupported answer is, in words, with the fix where there is an obvious one."""
+    name = type(value).__name__
+    if inspect.isgenerator(value):
+        return "a generator"
+    if isinstance(value, Iterator):
+        return f"an iterator ({name})"
+    if type(value).__module__.startswith("torch") and name == "Tensor":
+        return "a torch Tensor (convert it with .detach().numpy())"
+    if type(value) is dict:
+        return "a dict with keys that are not strings"
+    for base in (bool, int, float, str, list, tuple, dict, np.ndarray, pd.Series, pd.DataFrame):
+        if isinstance(value, base):
+            return f"an object of type {name} (a subclass of {base.__name__}; return a plain {base.__name__})"
+    return f"an object of type {name}"
 
 
 def _array_to_plain(array: np.ndarray) -> dict:
@@ -53,7 +89,7 @@ def _array_to_plain(array: np.ndarray) -> dict:
     elif array.dtype.kind in "iuf":
         kind, data = "number", array.astype(np.float64).tolist()
     else:
-        raise UnsupportedAnswer(f"an array of dtype {array.dtype} is not a supported answer (use numbers or bools)")
+        raise UnsupportedAnswer(f"an array of dtype {array.dtype} (use numbers or bools)")
     return {"kind": "array", "dtype": kind, "shape": list(array.shape), "data": data}
 
 
@@ -75,7 +111,7 @@ def describe(plain: Any) -> str:
         if kind == "frame":
             return f"a DataFrame of shape ({len(plain['index'])}, {len(plain['columns'])})"
         if kind == "sequence":
-            return f"a sequence of {len(plain['items'])} item(s)"
+            return _describe_sequence(plain["items"])
         return "a dict"
     if plain is None:
         return "None"
@@ -84,6 +120,38 @@ def describe(plain: Any) -> str:
     if type(plain) is int:
         return f"the number {plain}"
     return f"{type(plain).__name__} {plain!r}"
+
+
+def _describe_sequence(items: list) -> str:
+    """"a pair (array, array)", "a list or tuple of 3 items, each a pair (array, array)", ..."""
+    if not items:
+        return "an empty list or tuple"
+    words = [_kind_word(item, article=True) for item in items]
+    if len(items) == 1:
+        return f"a list or tuple of 1 item, {words[0]}"
+    nested = isinstance(items[0], dict) and items[0].get("kind") == "sequence"
+    if len(items) == 2 and isinstance(items[0], dict) and isinstance(items[1], dict) and not (nested and len(set(words)) == 1):
+        return f"a pair ({_kind_word(items[0])}, {_kind_word(items[1])})"
+    if len(set(words)) == 1:
+        return f"a list or tuple of {len(items)} items, each {words[0]}"
+    listed = f" ({', '.join(_kind_word(item) for item in items)})" if len(items) <= 4 else ""
+    return f"a list or tuple of {len(items)} item{'s' * (len(items) != 1)}{listed}"
+
+
+def _kind_word(plain: Any, article: bool = False) -> str:
+    """The kind of a plain value in one or two words: "array", "number", "pair (array, array)"."""
+    if isinstance(plain, dict):
+        kind = plain.get("kind")
+        if kind == "sequence" and len(plain["items"]) == 2:
+            word = f"pair ({_kind_word(plain['items'][0])}, {_kind_word(plain['items'][1])})"
+        else:
+            word = {"array": "array", "series": "Series", "frame": "DataFrame", "sequence": "list",
+                    "mapping": "dict"}.get(kind, "dict")
+    elif plain is None:
+        return "None"
+    else:
+        word = {bool: "bool", int: "number", float: "number", str: "str"}.get(type(plain), type(plain).__name__)
+    return (("an " if word[0] in "aeiou" else "a ") + word) if article else word
 
 
 def _fmt(x: float) -> str:
@@ -121,8 +189,8 @@ def compare(expected: Any, got: Any, rtol: float = 1e-7, atol: float = 1e-10, wh
 
 
 def _compare_array(expected: dict, got: dict, rtol: float, atol: float, where: str,
-                   labels: list[str] | None = None) -> str | None:
-    name = where or "the array"
+                   labels: list[str] | None = None, name: str | None = None) -> str | None:
+    name = name or (f"result{where}" if where else "the array")
     if got["shape"] != expected["shape"]:
         return f"{name}: expected shape {tuple(expected['shape'])}, got {tuple(got['shape'])}"
     if got["dtype"] != expected["dtype"]:
@@ -138,8 +206,9 @@ def _compare_array(expected: dict, got: dict, rtol: float, atol: float, where: s
     position = np.unravel_index(flat, tuple(expected["shape"])) if expected["shape"] else ()
     spot = position[0] if len(position) == 1 else tuple(int(p) for p in position)
     label = f" (index {labels[flat]})" if labels is not None and len(position) == 1 else ""
+    show = (lambda v: str(bool(v))) if expected["dtype"] == "bool" else _fmt
     return (f"{name}: {int((~ok).sum())} of {ok.size} value(s) differ; first at position {spot}{label}: "
-            f"expected {_fmt(want[flat])}, got {_fmt(have[flat])}")
+            f"expected {show(want[flat])}, got {show(have[flat])}")
 
 
 def _compare_index(expected: list[str], got: list[str], what: str) -> str | None:
@@ -152,16 +221,16 @@ def _compare_index(expected: list[str], got: list[str], what: str) -> str | None
 
 
 def _compare_series(expected, got, rtol, atol, where):
-    name = where or "the Series"
+    name = f"result{where}" if where else "the Series"
     return (_compare_index(expected["index"], got["index"], f"{name}'s index")
-            or _compare_array(expected["values"], got["values"], rtol, atol, f"{name}'s values", expected["index"]))
+            or _compare_array(expected["values"], got["values"], rtol, atol, where, expected["index"], f"{name}'s values"))
 
 
 def _compare_frame(expected, got, rtol, atol, where):
-    name = where or "the DataFrame"
+    name = f"result{where}" if where else "the DataFrame"
     return (_compare_index(expected["columns"], got["columns"], f"{name}'s columns")
             or _compare_index(expected["index"], got["index"], f"{name}'s index")
-            or _compare_array(expected["values"], got["values"], rtol, atol, f"{name}'s values"))
+            or _compare_array(expected["values"], got["values"], rtol, atol, where, None, f"{name}'s values"))
 
 
 def _compare_sequence(expected, got, rtol, atol, where):

@@ -14,6 +14,7 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
+from course_lib.grading.check import brief, hint_groups, hint_label
 from course_lib.grading.grader import GRADER_VERSION, CheckSet, StudentResult
 
 GRADE_COLUMNS = ["student", "exercise", "points", "max_points", "status"]
@@ -69,15 +70,7 @@ def feedback_markdown(student: StudentResult) -> str:
             continue
         lines += ["", f"## Exercise {row.exercise}", "", f"Result: {row.status}"]
         lines += [f"- note: {note}" for note in row.notes]
-        for case in row.cases:
-            if case["passed"]:
-                continue
-            if case["private"]:
-                lines.append(f"- a private check failed: {case['name']} (its details are kept by your instructor)")
-            else:
-                lines.append(f"- case **{case['name']}**: {case['message']}")
-                if case["hint"]:
-                    lines.append(f"  - hint: {case['hint']}")
+        lines += failed_case_lines(row.cases)
     for notebook in student.notebooks:
         problems = {**notebook.get("syntax_errors", {}), **notebook.get("cell_errors", {}), **notebook.get("cell_failures", {})}
         if problems or "invalid" in notebook:
@@ -86,6 +79,21 @@ def feedback_markdown(student: StudentResult) -> str:
                 lines.append(f"- could not be read: {notebook['invalid']}")
             lines += [f"- code cell {cell}: {problem}" for cell, problem in sorted(problems.items(), key=lambda kv: int(kv[0]))]
     return "\n".join(lines) + "\n"
+
+
+def failed_case_lines(cases: list[dict]) -> list[str]:
+    """Markdown list of an exercise's failing cases, as check() shows them: each public case with expected vs
+    got, followed by the hint that explains it (own hints first, a shared hint once); private checks last,
+    by name only."""
+    public = [c for c in cases if not c["passed"] and not c["private"]]
+    lines = []
+    for group, hint in hint_groups(public, lambda c: (c["hint"], c.get("own_hint", False))):
+        lines += [f"- case **{c['name']}**: {brief(c['message'], 300)}" for c in group]
+        if hint:
+            lines.append(f"  - {hint_label(len(group))}: {hint}")
+    lines += [f"- a private check failed: {c['name']} (its details are kept by your instructor)"
+              for c in cases if not c["passed"] and c["private"]]
+    return lines
 
 
 def review_csv(results: list[StudentResult]) -> str:
