@@ -19,12 +19,18 @@ and one bias: the same thing, with W = [W_hh W_ih] and b = b_ih + b_hh.
 The cell is written once (:func:`cell_step`) and runs on NumPy arrays
 (:func:`lstm_cell_numpy`) or torch tensors (:func:`lstm_cell`).
 :class:`ScratchLSTM` stacks it over time and layers like ``nn.LSTM``.
+
+For the vanishing-gradient measurement, :func:`rnn_cell` is the plain RNN step
+h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), :func:`stack_seed_models` draws one
+default-initialised model per seed with its weights stacked on a leading axis, and
+:func:`gradient_reach` runs all of them at once and measures how far back the gradient of
+the last hidden state reaches.
 """
 from __future__ import annotations
 
 import math
 from typing import NamedTuple
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -55,8 +61,10 @@ def cell_step(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None, peephol
 
     Shapes: x (batch, d) or (d,); h, c (batch, h) or (h,); weight_ih (4h, d); weight_hh (4h, h);
     biases (4h,); peephole (3, h) holding p_i, p_f, p_o. Returns (h_t, c_t, Gates).
+    Several models at once (one per seed): weights (S, 4h, d) and (S, 4h, h), biases (S, 1, 4h),
+    x (S, batch, d), h and c (S, batch, h); the matrix products broadcast over the leading S axis.
     """
-    z = x @ weight_ih.T + h @ weight_hh.T
+    z = x @ weight_ih.swapaxes(-1, -2) + h @ weight_hh.swapaxes(-1, -2)
     if bias_ih is not None:
         z = z + bias_ih + bias_hh
     size = h.shape[-1]
@@ -88,15 +96,111 @@ def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None, peephol
 def cell_path_gradient(forget: np.ndarray) -> np.ndarray:
     """Gradient of c_T with respect to c_(T-k) along the cell-state path: prod_{s=T-k+1}^{T} f_s, for k = 1..T.
 
-    ``forget`` is (T, h), the forget gates f_1..f_T of one sequence; row k-1 of the
-    (T, h) result is the product of the last k forget gates. It ignores the paths
-    through h (which feed the gates), so it shows how far the additive cell update
-    c_t = f_t * c_(t-1) + i_t * g_t can carry a gradient.
+    ``forget`` is (T, h), the forget gates f_1..f_T of one sequence (or (..., T, h) for
+    several); row k-1 of the (T, h) result is the product of the last k forget gates. It
+    ignores the road through h_(t-1) = o_(t-1) tanh(c_(t-1)), which feeds every gate of step t,
+    so it shows how far the additive cell update c_t = f_t * c_(t-1) + i_t * g_t alone carries
+    a gradient; the full gradient adds the h road at every step (see :func:`gradient_reach`).
     """
     forget = np.asarray(forget, dtype=np.float64)
-    if forget.ndim != 2:
-        raise ValueError(f"forget must be 2-D (time, hidden), got shape {forget.shape}")
-    return np.cumprod(forget[::-1], axis=0)
+    if forget.ndim < 2:
+        raise ValueError(f"forget must be 2-D (time, hidden) or more (..., time, hidden), got shape {forget.shape}")
+    return np.cumprod(np.flip(forget, axis=-2), axis=-2)
+
+
+def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    """One plain (Elman) RNN step on torch tensors, as ``nn.RNN`` with tanh: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).
+
+    Shapes as in :func:`cell_step` with h rows instead of 4h: x (batch, d), h (batch, h),
+    weight_ih (h, d), weight_hh (h, h), biases (h,); or stacked per seed with a leading S axis.
+    """
+    z = x @ weight_ih.swapaxes(-1, -2) + h @ weight_hh.swapaxes(-1, -2)
+    if bias_ih is not None:
+        z = z + bias_ih + bias_hh
+    return torch.tanh(z)
+
+
+def stack_seed_models(make_model: Callable[[], nn.Module], seeds: Iterable[int]) -> tuple:
+    """One model per seed (``torch.manual_seed(seed); make_model()``), layer-0 weights stacked on a seed axis.
+
+    ``make_model`` builds a one-layer ``nn.RNN`` or ``nn.LSTM`` (or anything with the same
+    ``weight_ih_l0 ... bias_hh_l0`` parameters). Returns detached (weight_ih, weight_hh, bias_ih,
+    bias_hh) of shapes (S, G h, d), (S, G h, h), (S, 1, G h), (S, 1, G h), with G = 1 for an RNN and
+    4 for an LSTM: the layout :func:`rnn_cell` and :func:`lstm_cell` take for S models at once.
+    """
+    models = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        models.append(make_model())
+    if not models:
+        raise ValueError("seeds is empty: need at least one seed")
+    names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    missing = [n for n in names if not hasattr(models[0], n)]
+    if missing:
+        raise ValueError(f"make_model must build a one-layer nn.RNN or nn.LSTM with biases; "
+                         f"{type(models[0]).__name__} lacks {missing}")
+    weight_ih, weight_hh, bias_ih, bias_hh = (torch.stack([getattr(m, n).detach() for m in models]) for n in names)
+    return weight_ih, weight_hh, bias_ih[:, None, :], bias_hh[:, None, :]
+
+
+def gradient_reach(parameters: tuple, x: torch.Tensor) -> dict[str, np.ndarray]:
+    """How far back the gradient of L = sum_j h_T,j reaches, for S models at once (one per seed).
+
+    ``parameters`` come from :func:`stack_seed_models` (G h rows: G = 1 runs :func:`rnn_cell`,
+    G = 4 runs :func:`lstm_cell`); ``x`` is (S, T, d), one input sequence per model. From zero
+    states the models run over t = 1..T; L is back-propagated by autograd. Returns NumPy arrays
+    whose column k is k steps back from the last step (k = 0..T-1):
+
+    * ``"x"`` (S, T): ||dL/dx_(T-k)||, the gradient that reaches the input k steps back;
+    * LSTM only, ``"c"`` (S, T): ||dL/dc_(T-k)||, all roads (the full Jacobian product), c_(T-k)'s
+      effect through h_(T-k) = o_(T-k) tanh(c_(T-k)) included;
+    * LSTM only, ``"cell_road"`` (S, T): ||dL/dc_T * prod_{s=T-k+1}^{T} f_s||, the cell-state road alone;
+    * LSTM only, ``"f"`` (S, T, h): the forget gates f_1..f_T.
+
+    Runs on one CPU thread (restored afterwards): its many small per-step operations gain little
+    from more threads and slow down tenfold when those threads compete with other work.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _gradient_reach(parameters, x)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _gradient_reach(parameters: tuple, x: torch.Tensor) -> dict[str, np.ndarray]:
+    """The body of :func:`gradient_reach`."""
+    weight_ih, weight_hh, bias_ih, bias_hh = parameters
+    if x.dim() != 3 or x.shape[0] != weight_ih.shape[0] or x.shape[2] != weight_ih.shape[2]:
+        raise ValueError(f"x must be (S, T, d) = ({weight_ih.shape[0]}, T, {weight_ih.shape[2]}) for these "
+                         f"stacked parameters, got shape {tuple(x.shape)}")
+    hidden = weight_hh.shape[-1]
+    is_lstm = weight_ih.shape[1] == 4 * hidden
+    if not is_lstm and weight_ih.shape[1] != hidden:
+        raise ValueError(f"weight_ih has {weight_ih.shape[1]} rows: expected {hidden} (RNN) or {4 * hidden} (LSTM)")
+    x = x.detach().clone().requires_grad_(True)
+    h = x.new_zeros(x.shape[0], 1, hidden)
+    c, cells, forgets = h, [], []
+    for t in range(x.shape[1]):
+        x_t = x[:, t:t + 1]                                          # (S, batch 1, d)
+        if is_lstm:
+            h, c, gates = lstm_cell(x_t, h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+            c.retain_grad()
+            cells.append(c)
+            forgets.append(gates.f.detach()[:, 0])
+        else:
+            h = rnn_cell(x_t, h, weight_ih, weight_hh, bias_ih, bias_hh)
+    h.sum().backward()
+    back = lambda a: a.flip(1).cpu().numpy()                         # noqa: E731  column k = k steps back
+    result = {"x": back(x.grad.norm(dim=-1))}
+    if is_lstm:
+        grad_c = torch.stack([s.grad[:, 0] for s in cells], dim=1)   # (S, T, h)
+        forget = torch.stack(forgets, dim=1)                         # (S, T, h)
+        path = torch.from_numpy(cell_path_gradient(forget.cpu().numpy())).to(grad_c)  # row k-1: last k gates
+        road = grad_c[:, -1:] * torch.cat([torch.ones_like(path[:, :1]), path[:, :-1]], dim=1)
+        result |= {"c": back(grad_c.norm(dim=-1)), "cell_road": road.norm(dim=-1).cpu().numpy(),
+                   "f": forget.cpu().numpy()}
+    return result
 
 
 def lstm_parameter_count(input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True) -> int:

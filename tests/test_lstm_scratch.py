@@ -262,6 +262,15 @@ def test_cell_path_gradient_matches_autograd():
         cell_path_gradient(np.ones(3))
 
 
+def test_cell_path_gradient_of_several_sequences_is_each_sequences_own():
+    from course_lib.lstm_scratch import cell_path_gradient
+    forget = np.random.default_rng(0).uniform(0.1, 1.0, size=(3, 2, 9, 4))      # (..., time, hidden)
+    batched = cell_path_gradient(forget)
+    for index in np.ndindex(3, 2):
+        np.testing.assert_array_equal(batched[index], cell_path_gradient(forget[index]))
+    np.testing.assert_allclose(batched[1, 0, -1], forget[1, 0].prod(axis=0), rtol=1e-13)
+
+
 def test_the_guides_stacked_forget_gate_equals_torchs_split_form():
     """f = sigmoid(W_f [h, x] + b_f) with W_f = [W_hf | W_if] and b_f = b_if + b_hf is torch's forget gate."""
     from course_lib.grading.ch01 import forget_gate_reference
