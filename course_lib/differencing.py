@@ -1,5 +1,9 @@
 """Differencing, returns and their inverses: turning prices into (more) stationary series and back.
 
+Forecasts made on returns come back to prices in two ways (see the last section): one-step
+(anchored on the actual previous price) and recursive multi-step (forecasts fed back from one
+origin, anchored on the last actual price at that origin).
+
 Conventions: a Series keeps its index; values that have no predecessor are dropped,
 not filled with NaN (pandas' ``diff`` keeps them as NaN), so
 ``difference(x, order, lag)`` is ``order * lag`` values shorter than ``x`` and returns
@@ -109,9 +113,19 @@ def _start_price(start_price: float, kind: str) -> float:
 def _simple_growth(changes: np.ndarray) -> np.ndarray:
     growth = 1.0 + changes
     if (growth <= 0).any():
-        pos = int(np.flatnonzero(growth <= 0)[0])
-        raise ValueError(f"a simple return of {changes[pos]} at position {pos} would make the price non-positive")
+        pos = tuple(int(i) for i in np.argwhere(growth <= 0)[0])
+        where = pos[0] if len(pos) == 1 else pos
+        raise ValueError(f"a simple return of {changes[pos]} at position {where} would make the price non-positive")
     return growth
+
+
+def _compound(changes: np.ndarray, start, kind: str) -> np.ndarray:
+    """start (+) cumulative changes along the last axis; ``start`` broadcasts against ``changes[..., 0]``."""
+    if kind == "log":
+        return start * np.exp(np.cumsum(changes, axis=-1))
+    if kind == "simple":
+        return start * np.cumprod(_simple_growth(changes), axis=-1)
+    return start + np.cumsum(changes, axis=-1)
 
 
 def prices_from_returns(returns, start_price: float, kind: str = "log"):
@@ -123,13 +137,7 @@ def prices_from_returns(returns, start_price: float, kind: str = "log"):
     _check_kind(kind)
     changes = as_1d_float(returns, "returns", min_length=1)
     start = _start_price(start_price, kind)
-    if kind == "log":
-        values = start * np.exp(np.cumsum(changes))
-    elif kind == "simple":
-        values = start * np.cumprod(_simple_growth(changes))
-    else:
-        values = start + np.cumsum(changes)
-    return _like(returns, values, slice(None), "price")
+    return _like(returns, _compound(changes, start, kind), slice(None), "price")
 
 
 # ----------------------------------------------------------------------------- reconstructing forecasts
@@ -157,9 +165,74 @@ def one_step_prices(forecast_returns, previous_prices, kind: str = "log"):
 
 
 def recursive_prices(forecast_returns, start_price: float, kind: str = "log"):
-    """Prices implied by compounding the forecasts from one start price, P^_t = P^_(t-1) (+) r^_t, P^_0 = start.
+    """Prices implied by compounding forecasts from one start price, P^_h = P^_(h-1) (+) r^_h, P^_0 = start.
 
-    What a multi-step forecast does: no actual price after the start is used, so errors accumulate.
+    Right for a multi-step forecast made at ONE origin t: ``forecast_returns`` are
+    r^_(t+1|t), ..., r^_(t+H|t) (e.g. a row of :func:`recursive_ar_forecasts`) and ``start_price`` is
+    the last actual price P_t. Wrong for one-step forecasts r^_(s|s-1) that were each computed from
+    actual returns up to s-1: compounding those uses returns after the origin and mixes horizons.
     Same as :func:`prices_from_returns` applied to forecasts.
     """
     return prices_from_returns(forecast_returns, start_price, kind)
+
+
+def _origins(origins, n: int, p: int) -> np.ndarray:
+    positions = np.asarray(origins)
+    if positions.ndim != 1 or len(positions) == 0 or positions.dtype.kind not in "iu":
+        raise ValueError(f"origins must be a non-empty 1-D array of integer positions, got {origins!r:.80}")
+    bad = (positions < p - 1) | (positions >= n)
+    if bad.any():
+        raise ValueError(f"origin {int(positions[bad][0])} is outside [{p - 1}, {n - 1}]: an AR({p}) forecast "
+                         f"from origin t needs the {p} values up to and including position t")
+    return positions.astype(np.int64)
+
+
+def recursive_ar_forecasts(series, intercept: float, coefs, origins, horizon: int) -> np.ndarray:
+    """Iterated (recursive) AR(p) forecasts from each origin; shape (len(origins), horizon).
+
+    x^_(t+h|t) = c + phi_1 x~_(t+h-1) + ... + phi_p x~_(t+h-p),  h = 1..horizon,
+    where x~_s = x_s (actual) for s <= t and x~_s = x^_(s|t) (the model's own forecast, fed back) for s > t.
+    Row k is forecast from origin t = origins[k], a position in ``series``: only values up to and
+    including position t are used. Column 0 (h = 1) is the one-step-ahead forecast, from actual
+    values only; later columns use no value after the origin. ``coefs`` = (phi_1, ..., phi_p), as in
+    statsmodels' ``AutoRegResults.params[1:]`` with ``intercept = params[0]`` (trend "c").
+    """
+    values = as_1d_float(series, "series", min_length=1)
+    phi = as_1d_float(coefs, "coefs", min_length=1)
+    c = float(intercept)
+    if not np.isfinite(c):
+        raise ValueError(f"intercept must be a finite number, got {intercept!r}")
+    horizon = positive_int(horizon, "horizon")
+    p = len(phi)
+    positions = _origins(origins, len(values), p)
+    # window[k] = (x_(t-p+1), ..., x_t) for t = origins[k], oldest first; it slides as forecasts come in
+    window = values[positions[:, None] + np.arange(-p + 1, 1)]
+    paths = np.empty((len(positions), horizon))
+    for h in range(horizon):
+        paths[:, h] = c + window[:, ::-1] @ phi
+        window = np.column_stack([window[:, 1:], paths[:, h]])
+    return paths
+
+
+def forecast_price_paths(forecast_paths, origin_prices, kind: str = "log") -> np.ndarray:
+    """Price paths of multi-step forecasts, each anchored on the actual price at its origin; shape (origins, H).
+
+    P^_(t+h|t) = P_t exp(r^_(t+1|t) + ... + r^_(t+h|t)) for log returns; P_t prod (1 + R^) for simple
+    returns; P_t + sum d^ for differences. Row k of ``forecast_paths`` (origins, H) holds the forecasts
+    made at origin k; ``origin_prices[k]`` is the last actual price there. Row by row this is
+    :func:`recursive_prices`.
+    """
+    _check_kind(kind)
+    paths = np.asarray(forecast_paths, dtype=np.float64)
+    if paths.ndim != 2 or paths.shape[1] == 0:
+        raise ValueError(f"forecast_paths must be 2-D (origins, horizon), got shape {paths.shape}")
+    if np.isnan(paths).any():
+        first_nan = tuple(int(i) for i in np.argwhere(np.isnan(paths))[0])
+        raise ValueError(f"forecast_paths has NaN, first at (origin, step) {first_nan}")
+    anchors = as_1d_float(origin_prices, "origin_prices", min_length=1)
+    if len(anchors) != len(paths):
+        raise ValueError(f"origin_prices must have one price per origin: {len(anchors)} prices for "
+                         f"{len(paths)} forecast paths")
+    if kind != "difference":
+        require_positive(anchors, "origin_prices")
+    return _compound(paths, anchors[:, None], kind)

@@ -6,6 +6,12 @@ The two tests have opposite null hypotheses, which is why they are read together
   A small p-value rejects the unit root: evidence *for* stationarity.
 * KPSS -- null: the series is (level- or trend-) stationary. A small p-value rejects
   stationarity: evidence *against* it.
+
+Both test the mean structure (a unit root, a level or a trend), not whether the conditional
+variance changes: a stationary GARCH process with volatility clustering passes both.
+
+``arch`` clips both p-values at the ends of its tables (see :func:`pvalue_bounds`); a p-value at a
+bound is printed as an inequality ("≤ 0.0001"), never as an exact number.
 """
 from __future__ import annotations
 
@@ -13,10 +19,46 @@ import warnings
 from dataclasses import dataclass
 
 from arch.unitroot import ADF, KPSS
+from arch.unitroot.critical_values.kpss import kpss_critical_values
 
 from course_lib.validation import as_1d_float
 
 MIN_OBSERVATIONS = 20
+SMALLEST_PRINTED_PVALUE = 1e-4
+
+
+def pvalue_bounds(test: str, trend: str = "c") -> tuple[float, float]:
+    """The smallest and largest p-value ``arch`` returns for ``test`` ("ADF" or "KPSS"); beyond them it clips.
+
+    KPSS: p is interpolated linearly (``np.interp``) in arch's table of simulated quantiles
+    (``kpss_critical_values[trend]``, percentages); a statistic beyond the table's last quantile
+    gets the table's end, p = 0.01 % = 0.0001 (the true p-value is smaller), and 1 at the other end.
+    ADF: MacKinnon's (1994) approximation is used between two table statistics; beyond them arch
+    returns exactly 0 (true p below 1e-22) or 1 (true p above 0.997).
+    """
+    if test == "KPSS":
+        if trend not in kpss_critical_values:
+            raise ValueError(f"trend must be one of {sorted(kpss_critical_values)} for KPSS, got {trend!r}")
+        percent = kpss_critical_values[trend][:, 0]
+        return float(percent.min()) / 100.0, float(percent.max()) / 100.0
+    if test == "ADF":
+        return 0.0, 1.0
+    raise ValueError(f"test must be 'ADF' or 'KPSS', got {test!r}")
+
+
+def format_pvalue(pvalue: float, floor: float = 0.0, ceiling: float = 1.0) -> str:
+    """A p-value as text: 4 decimals, or an inequality where it is at a clipping bound or below 0.0001.
+
+    At ``floor`` > 0 (KPSS's table end): "≤ 0.0001"; below 0.0001 (ADF's clip to 0 included):
+    "< 0.0001"; at ``ceiling``: "≈ 1 (end of arch's table)".
+    """
+    if pvalue <= floor and floor >= SMALLEST_PRINTED_PVALUE:
+        return f"≤ {floor:.4f}"
+    if pvalue < SMALLEST_PRINTED_PVALUE:
+        return f"< {SMALLEST_PRINTED_PVALUE:.4f}"
+    if pvalue >= ceiling:
+        return "≈ 1 (end of arch's table)"
+    return f"{pvalue:.4f}"
 
 
 @dataclass(frozen=True)
@@ -31,6 +73,8 @@ class TestResult:
     alternative: str
     critical_values: dict
     alpha: float
+    pvalue_floor: float = 0.0
+    pvalue_ceiling: float = 1.0
 
     @property
     def rejects_null(self) -> bool:
@@ -41,11 +85,20 @@ class TestResult:
         """ADF rejecting its unit-root null, or KPSS not rejecting its stationarity null."""
         return self.rejects_null if self.test == "ADF" else not self.rejects_null
 
+    @property
+    def pvalue_at_bound(self) -> bool:
+        """True when arch clipped the p-value at the end of its table (the exact value is unknown)."""
+        return self.pvalue <= self.pvalue_floor or self.pvalue >= self.pvalue_ceiling
+
+    @property
+    def pvalue_text(self) -> str:
+        """The p-value as printed: see :func:`format_pvalue`."""
+        return format_pvalue(self.pvalue, self.pvalue_floor, self.pvalue_ceiling)
+
     def verdict(self) -> str:
         decision = "rejects" if self.rejects_null else "does not reject"
         meaning = "stationary" if self.suggests_stationary else "not stationary"
-        pvalue = "< 0.0001" if self.pvalue < 1e-4 else f"{self.pvalue:.4f}"
-        return (f"{self.test}: statistic {self.statistic:.3f}, p-value {pvalue}, {self.lags} lags. "
+        return (f"{self.test}: statistic {self.statistic:.3f}, p-value {self.pvalue_text}, {self.lags} lags. "
                 f"Null: {self.null.rstrip('.').lower()}. At {self.alpha:.0%} the test {decision} the null "
                 f"-> suggests {meaning}.")
 
@@ -57,9 +110,11 @@ def _series(x, name: str):
     return as_1d_float(x, name, min_length=MIN_OBSERVATIONS)
 
 
-def _result(name: str, test, alpha: float) -> TestResult:
+def _result(name: str, test, trend: str, alpha: float) -> TestResult:
+    floor, ceiling = pvalue_bounds(name, trend)
     return TestResult(name, float(test.stat), float(test.pvalue), int(test.lags), test.null_hypothesis,
-                      test.alternative_hypothesis, {k: float(v) for k, v in test.critical_values.items()}, alpha)
+                      test.alternative_hypothesis, {k: float(v) for k, v in test.critical_values.items()}, alpha,
+                      floor, ceiling)
 
 
 def adf_test(x, trend: str = "c", lags: int | None = None, alpha: float = 0.05) -> TestResult:
@@ -67,7 +122,7 @@ def adf_test(x, trend: str = "c", lags: int | None = None, alpha: float = 0.05) 
 
     trend: "n" none, "c" constant, "ct" constant and linear trend.
     """
-    return _result("ADF", ADF(_series(x, "x"), trend=trend, lags=lags), alpha)
+    return _result("ADF", ADF(_series(x, "x"), trend=trend, lags=lags), trend, alpha)
 
 
 def kpss_test(x, trend: str = "c", lags: int | None = None, alpha: float = 0.05) -> TestResult:
@@ -80,7 +135,7 @@ def kpss_test(x, trend: str = "c", lags: int | None = None, alpha: float = 0.05)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Lag selection has changed", category=DeprecationWarning)
         test = KPSS(values, trend=trend, lags=lags)
-        return _result("KPSS", test, alpha)
+        return _result("KPSS", test, trend, alpha)
 
 
 def stationarity_report(x, trend: str = "c", alpha: float = 0.05) -> str:
@@ -91,8 +146,11 @@ def stationarity_report(x, trend: str = "c", alpha: float = 0.05) -> str:
     elif not adf.suggests_stationary and not kpss.suggests_stationary:
         reading = "both tests agree: not stationary (a unit root); difference the series"
     elif adf.suggests_stationary:
-        reading = ("ADF rejects a unit root but KPSS rejects stationarity: no unit root, yet something "
-                   "changes over time (e.g. variance or a break); look at the series")
+        kind, causes = (("level", "a trend: try trend='ct'; a break in the level; or long memory")
+                        if trend == "c" else ("trend", "a break in the level or the slope; or long memory"))
+        reading = (f"ADF rejects a unit root but KPSS rejects {kind} stationarity: no unit root, yet the mean "
+                   f"does not look {'constant' if trend == 'c' else 'like a straight trend'} ({causes}); "
+                   "look at the series")
     else:
         reading = "neither test rejects its null: the data cannot tell (often a short series)"
     return f"{adf.verdict()}\n{kpss.verdict()}\nReading: {reading}."

@@ -1,4 +1,6 @@
 """course_lib.differencing: the post's worked example, identities (hypothesis), NumPy/pandas agreement, bad input."""
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -145,6 +147,74 @@ def test_perfect_forecasts_rebuild_the_actual_path_both_ways(sp500):
     np.testing.assert_allclose(dif.recursive_prices(r, close.iloc[0]), close.iloc[1:], rtol=1e-10)
 
 
+@pytest.fixture(scope="module")
+def returns(sp500):
+    return np.diff(np.log(sp500["Close"].to_numpy()))
+
+
+def _autoreg(values, p):
+    from statsmodels.tsa.ar_model import AutoReg
+    return AutoReg(values, lags=p, trend="c")
+
+
+@pytest.mark.parametrize("p", [1, 3])
+def test_recursive_ar_forecasts_match_statsmodels_dynamic_prediction(returns, p):
+    """Row k equals AutoReg's dynamic forecast from origin k; the last origin forecasts past the data."""
+    params = _autoreg(returns[:3000], p).fit().params
+    origins = [p - 1, 3000, 4200, len(returns) - 1]
+    paths = dif.recursive_ar_forecasts(returns, params[0], params[1:], origins, horizon=20)
+    assert paths.shape == (4, 20)
+    model = _autoreg(returns, p)
+    for row, t in zip(paths, origins):
+        expected = model.predict(params, start=max(t + 1, p), end=t + 20, dynamic=True)
+        np.testing.assert_allclose(row[-len(expected):], expected, rtol=1e-10, atol=1e-15)
+
+
+def test_first_column_is_the_one_step_forecast_from_actual_values(returns):
+    params = _autoreg(returns[:3000], 2).fit().params
+    origins = np.arange(2999, len(returns) - 1)
+    one_step = dif.recursive_ar_forecasts(returns, params[0], params[1:], origins, horizon=1)[:, 0]
+    expected = _autoreg(returns, 2).predict(params, start=3000, end=len(returns) - 1)   # dynamic=False: actual lags
+    np.testing.assert_allclose(one_step, expected, rtol=1e-10, atol=1e-15)
+    by_hand = params[0] + params[1] * returns[origins] + params[2] * returns[origins - 1]
+    np.testing.assert_allclose(one_step, by_hand, rtol=1e-12, atol=1e-16)
+
+
+def test_compounded_one_step_forecasts_are_not_a_recursive_forecast(returns):
+    """The old mistake: one-step forecasts made with actual lagged returns, compounded from one origin."""
+    c, phi = 0.0003, np.array([-0.3, 0.2])
+    t, horizon = 3000, 10
+    recursive = dif.recursive_ar_forecasts(returns, c, phi, [t], horizon)[0]
+    mixed = dif.recursive_ar_forecasts(returns, c, phi, np.arange(t, t + horizon), 1)[:, 0]
+    assert recursive[0] == pytest.approx(mixed[0])
+    assert np.min(np.abs(recursive[1:] - mixed[1:])) > 1e-5
+    # by hand: x^(t+2|t) = c + phi_1 x^(t+1|t) + phi_2 x_t, not c + phi_1 x_(t+1) + phi_2 x_t
+    assert recursive[1] == pytest.approx(c + phi[0] * recursive[0] + phi[1] * returns[t], rel=1e-12)
+
+
+def test_recursive_forecasts_use_nothing_after_the_origin(returns):
+    c, phi = 0.0001, np.array([-0.08, -0.05, 0.02])
+    changed = returns.copy()
+    changed[3001:] += 0.05
+    before = dif.recursive_ar_forecasts(returns, c, phi, [2500, 3000], 15)
+    np.testing.assert_array_equal(dif.recursive_ar_forecasts(changed, c, phi, [2500, 3000], 15), before)
+
+
+def test_forecast_price_paths_anchor_each_row_on_its_origin_price():
+    paths = np.array([[0.01, 0.02, -0.03], [0.0, -0.1, 0.1]])
+    start = np.array([100.0, 50.0])
+    expected_log = [[100 * math.exp(0.01), 100 * math.exp(0.03), 100 * math.exp(0.0)],
+                    [50.0, 50 * math.exp(-0.1), 50.0]]
+    np.testing.assert_allclose(dif.forecast_price_paths(paths, start), expected_log, rtol=1e-12)
+    np.testing.assert_allclose(dif.forecast_price_paths(paths, start, "simple"),
+                               [[101.0, 103.02, 99.9294], [50.0, 45.0, 49.5]], rtol=1e-12)
+    np.testing.assert_allclose(dif.forecast_price_paths(paths, start, "difference"),
+                               [[100.01, 100.03, 100.0], [50.0, 49.9, 50.0]], rtol=1e-12)
+    for k, (row, anchor) in enumerate(zip(paths, start)):
+        np.testing.assert_allclose(dif.forecast_price_paths(paths, start)[k], dif.recursive_prices(row, anchor),
+                                   rtol=1e-12)
+
+
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("call, message", [
     (lambda: dif.difference([1.0, 2.0], order=2), "at least 3"),
@@ -164,6 +234,19 @@ def test_perfect_forecasts_rebuild_the_actual_path_both_ways(sp500):
     (lambda: dif.prices_from_returns([0.1], 10.0, "percent"), "kind must be one of"),
     (lambda: dif.one_step_prices([0.1, 0.2], [10.0]), "one price per forecast"),
     (lambda: dif.one_step_prices([0.1], [-10.0]), "positive"),
+    (lambda: dif.recursive_ar_forecasts(np.ones(10), 0.0, [0.5, 0.1], [0], 3), "origin 0 is outside \\[1, 9\\]"),
+    (lambda: dif.recursive_ar_forecasts(np.ones(10), 0.0, [0.5], [10], 3), "origin 10 is outside"),
+    (lambda: dif.recursive_ar_forecasts(np.ones(10), 0.0, [0.5], [2.0], 3), "integer positions"),
+    (lambda: dif.recursive_ar_forecasts(np.ones(10), 0.0, [0.5], [], 3), "non-empty"),
+    (lambda: dif.recursive_ar_forecasts(np.ones(10), 0.0, [], [5], 3), "coefs needs at least 1"),
+    (lambda: dif.recursive_ar_forecasts(np.ones(10), 0.0, [0.5], [5], 0), "horizon must be a positive integer"),
+    (lambda: dif.recursive_ar_forecasts(np.ones(10), np.nan, [0.5], [5], 2), "intercept must be a finite"),
+    (lambda: dif.recursive_ar_forecasts(np.r_[np.ones(9), np.nan], 0.0, [0.5], [5], 2), "series has 1 NaN"),
+    (lambda: dif.forecast_price_paths(np.ones(3), [1.0]), "2-D"),
+    (lambda: dif.forecast_price_paths(np.ones((2, 3)), [1.0]), "one price per origin"),
+    (lambda: dif.forecast_price_paths(np.ones((1, 3)), [0.0]), "origin_prices must be positive"),
+    (lambda: dif.forecast_price_paths([[0.1, np.nan]], [1.0]), "NaN, first at \\(origin, step\\) \\(0, 1\\)"),
+    (lambda: dif.forecast_price_paths([[0.1, -1.5]], [1.0], "simple"), "non-positive"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):

@@ -3,7 +3,8 @@ import warnings
 
 import numpy as np
 import pytest
-from arch.unitroot import ADF
+from arch.unitroot import ADF, KPSS
+from arch.unitroot.critical_values.kpss import kpss_critical_values
 from statsmodels.tools.sm_exceptions import InterpolationWarning
 from statsmodels.tsa.stattools import adfuller, kpss
 
@@ -63,3 +64,72 @@ def test_too_short_or_broken_series_are_refused():
         stationarity.adf_test(np.arange(5.0))
     with pytest.raises(ValueError, match="NaN"):
         stationarity.kpss_test(np.r_[np.arange(30.0), np.nan])
+
+
+# ----------------------------------------------------------------------------- p-values at arch's table ends
+@pytest.mark.parametrize("trend", ["c", "ct"])
+def test_kpss_pvalue_bounds_are_the_ends_of_archs_table(trend):
+    table = kpss_critical_values[trend]           # rows (percent, statistic), p from 100% down to 0.01%
+    assert stationarity.pvalue_bounds("KPSS", trend) == (table[-1, 0] / 100, table[0, 0] / 100)
+    assert stationarity.pvalue_bounds("KPSS", trend)[0] == pytest.approx(0.0001)
+    # arch clips there: any statistic beyond the last quantile gets the floor
+    with warnings.catch_warnings():  # arch's notice that its default lag selection changed
+        warnings.simplefilter("ignore", DeprecationWarning)
+        far = KPSS(np.cumsum(np.random.default_rng(0).normal(size=3000)), trend=trend)
+    assert far.stat > table[-1, 1] and far.pvalue == pytest.approx(0.0001)
+
+
+def test_kpss_pvalue_at_the_floor_prints_as_an_inequality(log_prices):
+    result = stationarity.kpss_test(log_prices)
+    assert result.pvalue == pytest.approx(0.0001) and result.statistic > 1.6     # beyond arch's table
+    assert result.pvalue_at_bound
+    assert result.pvalue_text == "≤ 0.0001"
+    assert "p-value ≤ 0.0001," in result.verdict()
+    assert "p-value 0.0001" not in stationarity.stationarity_report(log_prices)   # the old, exact-looking print
+
+
+def test_kpss_pvalue_inside_the_table_prints_four_decimals(sp500):
+    result = stationarity.kpss_test(log_returns(sp500["Close"]))
+    assert not result.pvalue_at_bound
+    assert result.pvalue_text == f"{result.pvalue:.4f}" == "0.3349"
+
+
+def test_adf_pvalue_clipped_to_zero_or_one_prints_as_an_inequality():
+    noise = np.random.default_rng(0).normal(size=3000)
+    low = stationarity.adf_test(noise, lags=0)              # statistic about -55, beyond MacKinnon's -18.83
+    assert low.pvalue == 0.0 == ADF(noise, lags=0).pvalue
+    assert low.pvalue_at_bound and low.pvalue_text == "< 0.0001"
+    explosive = np.cumprod(np.full(200, 1.05)) + noise[:200]
+    high = stationarity.adf_test(explosive)
+    assert high.pvalue == 1.0 and high.pvalue_at_bound and high.pvalue_text.startswith("≈ 1")
+    assert not stationarity.adf_test(data.random_walk(500, seed=1)).pvalue_at_bound
+
+
+@pytest.mark.parametrize("pvalue, floor, ceiling, text", [
+    (0.0001, 0.0001, 1.0, "≤ 0.0001"),
+    (0.00011, 0.0001, 1.0, "0.0001"),          # inside the table: an ordinary (rounded) number
+    (3e-29, 0.0, 1.0, "< 0.0001"),
+    (0.0, 0.0, 1.0, "< 0.0001"),
+    (0.04999, 0.0, 1.0, "0.0500"),
+    (1.0, 0.0001, 1.0, "≈ 1 (end of arch's table)"),
+])
+def test_format_pvalue(pvalue, floor, ceiling, text):
+    assert stationarity.format_pvalue(pvalue, floor, ceiling) == text
+
+
+def test_pvalue_bounds_refuse_unknown_tests():
+    with pytest.raises(ValueError, match="test must be 'ADF' or 'KPSS'"):
+        stationarity.pvalue_bounds("PP")
+    with pytest.raises(ValueError, match="trend must be one of"):
+        stationarity.pvalue_bounds("KPSS", "n")
+
+
+def test_reading_of_adf_stationary_but_kpss_not_names_the_mean():
+    """An AR(1) whose mean shifts once: no unit root, but the level is not constant. The reading names the
+    mean (trend, level break, long memory), not the variance, which neither test examines."""
+    x = data.ar1(3000, 0.5, seed=0).to_numpy() + 1.0 * (np.arange(3000) >= 1500)
+    report = stationarity.stationarity_report(x)
+    assert "KPSS rejects level stationarity" in report and "a break in the level" in report
+    assert "variance" not in report.split("Reading:")[1]
+    with_trend = stationarity.stationarity_report(x + 0.001 * np.arange(3000), trend="ct")
+    assert "KPSS rejects trend stationarity" in with_trend and "try trend='ct'" not in with_trend
