@@ -167,7 +167,7 @@ def plot_window(ax: plt.Axes, values, spec, start: int, context: int = 3, foreca
     if forecast is not None:
         ax.plot(labels - origin, np.asarray(forecast, dtype=float).ravel(), "x", color="tab:orange",
                 markersize=8, markeredgewidth=2, zorder=5, label="forecast")
-    ax.axvline(0.5, color="black", linewidth=0.8, linestyle=":", zorder=2)
+    ax.axvline(0.5, color="black", linewidth=0.8, linestyle=":", zorder=2, label="forecast made after row t")
     ax.set_xlabel("rows (trading days) from the window's last input, t")
     ax.set_ylabel(value_label)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)

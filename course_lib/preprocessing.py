@@ -19,22 +19,30 @@ SCALING_METHODS = ("minmax", "standard", "robust")
 class Scaler:
     """Per-column scaling fitted on training data: z = (x - center) / scale.
 
-    method="minmax": center = min, scale = max - min (training data maps to [0, 1]);
+    method="minmax": the training data maps onto ``feature_range`` = (lo, hi), default [0, 1]:
+    z = lo + (hi - lo) (x - min) / (max - min), i.e. center = min - lo (max - min) / (hi - lo),
+    scale = (max - min) / (hi - lo) (scikit-learn's ``MinMaxScaler(feature_range)``);
     "standard": center = mean, scale = std (ddof=0); "robust": center = median,
     scale = 75th - 25th percentile. Values outside the training range are not clipped:
-    a test price above the training maximum scales above 1, as it should.
+    a test price above the training maximum scales above ``hi``, as it should.
     """
 
-    def __init__(self, method: str = "minmax"):
+    def __init__(self, method: str = "minmax", feature_range: tuple[float, float] = (0.0, 1.0)):
         if method not in SCALING_METHODS:
             raise ValueError(f"method must be one of {SCALING_METHODS}, got {method!r}")
-        self.method = method
+        low, high = (float(v) for v in feature_range)
+        if not low < high:
+            raise ValueError(f"feature_range must be (low, high) with low < high, got {feature_range!r}")
+        if method != "minmax" and (low, high) != (0.0, 1.0):
+            raise ValueError(f"feature_range applies to min-max scaling only, not to {method!r}")
+        self.method, self.feature_range = method, (low, high)
         self.center_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
     def __repr__(self) -> str:
         state = "unfitted" if self.center_ is None else f"fitted on {self.n_rows_} rows"
-        return f"Scaler(method={self.method!r}, {state})"
+        extra = f", feature_range={self.feature_range}" if self.feature_range != (0.0, 1.0) else ""
+        return f"Scaler(method={self.method!r}{extra}, {state})"
 
     def fit(self, train) -> Scaler:
         """Learn center and scale of every column from the training rows only."""
@@ -42,7 +50,9 @@ class Scaler:
         if len(data) < 2:
             raise ValueError(f"need at least 2 training rows to fit a scaler, got {len(data)}")
         if self.method == "minmax":
-            center, scale = data.min(axis=0), data.max(axis=0) - data.min(axis=0)
+            low, high = self.feature_range
+            scale = (data.max(axis=0) - data.min(axis=0)) / (high - low)
+            center = data.min(axis=0) - low * scale
         elif self.method == "standard":
             center, scale = data.mean(axis=0), data.std(axis=0)
         else:

@@ -125,9 +125,20 @@ def _train_epoch(model: nn.Module, loader: DataLoader, loss_fn, optimizer, clip_
     return total / count
 
 
-def predict(model: nn.Module, loader: DataLoader, device=None) -> np.ndarray:
-    """Model outputs for every batch of ``loader``, in order, as a NumPy array (no gradients)."""
+def predict(model: nn.Module, data, device=None, batch_size: int = 1024) -> np.ndarray:
+    """Model outputs, in order, as a NumPy array (eval mode, no gradients).
+
+    ``data`` is a DataLoader of (x, y) batches, or the inputs themselves (a NumPy array or tensor with
+    samples on the first axis, e.g. windows of shape (samples, window, features)), run in batches of
+    ``batch_size`` as float32.
+    """
     device = device or next(model.parameters()).device
+    if isinstance(data, DataLoader):
+        inputs = (x for x, _ in data)
+    else:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        inputs = torch.as_tensor(data, dtype=torch.float32).split(batch_size)
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(x.to(device)).cpu() for x, _ in loader]).numpy()
+        return torch.cat([model(x.to(device)).cpu() for x in inputs]).numpy()

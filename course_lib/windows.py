@@ -7,12 +7,13 @@ With n rows there are n - W - horizon + 1 windows either way.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
 from course_lib.preprocessing import Scaler
 from course_lib.splits import chronological_split
@@ -56,6 +57,10 @@ class WindowSpec:
     def label_positions(self, n_rows: int) -> np.ndarray:
         """Row of each window's (last) label: where its target sits in the original series."""
         return np.arange(self.n_windows(n_rows)) + self.label_offsets[-1]
+
+    def first_label_positions(self, n_rows: int) -> np.ndarray:
+        """Row of each window's first label (the same as :meth:`label_positions` unless multi_step)."""
+        return np.arange(self.n_windows(n_rows)) + self.label_offsets[0]
 
     def make(self, values, target=None) -> tuple[np.ndarray, np.ndarray]:
         """(X, y): X (n_windows, window, features); y (n_windows,) or (n_windows, horizon) if multi_step."""
@@ -108,7 +113,11 @@ def make_windows(values, window: int, horizon: int = 1, target=None, multi_step:
 # ----------------------------------------------------------------------------- a leakage-free pipeline
 @dataclass
 class WindowedData:
-    """Train/validation/test windows cut from one series, scaled with statistics of the training rows only."""
+    """Train/validation/test windows cut from one series, scaled with statistics of the training rows only.
+
+    ``scaler`` is None for windows that the caller transformed without a :class:`Scaler` (e.g. returns in
+    percent); their predictions are turned back into prices by the caller.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -116,39 +125,63 @@ class WindowedData:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    scaler: Scaler
+    scaler: Scaler | None
     target_column: int
     label_index: dict  # split name -> index (dates) of each window's last label
 
     def to_price_units(self, scaled_target) -> np.ndarray:
         """Turn scaled target values (labels or predictions) back into the original units."""
+        if self.scaler is None:
+            raise ValueError("these windows were not scaled by a Scaler (scaler=None): "
+                             "undo your own transformation to get back to the original units")
         return self.scaler.inverse_transform_column(scaled_target, self.target_column)
 
 
 def make_dataset(values, window: int, horizon: int = 1, target=None, train: float = 0.7,
-                 validation: float = 0.15, method: str = "minmax", multi_step: bool = False) -> WindowedData:
+                 validation: float = 0.15, method: str | Scaler = "minmax", multi_step: bool = False,
+                 gap: int = 0) -> WindowedData:
     """Split rows chronologically, fit the scaler on the training rows only, then cut windows.
 
-    A window belongs to the split that holds its last label, so every training label
-    precedes every validation label, which precede every test label. Validation and test
-    windows may read inputs from earlier splits: that is the past, which a forecaster has.
+    The rows are split into parts (train ``[0, a)``, validation ``[a, b)``, test ``[b, n)``,
+    from the shares ``train`` and ``validation``). A window belongs to a part when **all** its
+    label rows lie in that part, and, for validation and test, at least ``gap`` rows after the
+    part's first row. So every label row of a training window precedes every label row of a
+    validation window, which precede every test label row, and no row is a label in two parts:
+    with ``multi_step=True`` the ``horizon - 1`` windows whose labels straddle a boundary are
+    dropped. Validation and test windows may read *inputs* from earlier parts: that is the
+    past, which a forecaster has.
+
+    The scaler (``method``: "minmax", "standard", "robust", or a :class:`Scaler` such as
+    ``Scaler("minmax", feature_range=(0, 0.5))``, which is copied, not changed) is fitted on the
+    training rows ``[0, a)``: every row a training window reads or is scored on lies there (for the
+    target column they are exactly these rows), and no later row reaches the scaler.
     """
     spec = WindowSpec(window, horizon, multi_step)
+    if isinstance(gap, bool) or not isinstance(gap, (int, np.integer)) or gap < 0:
+        raise ValueError(f"gap must be a non-negative integer, got {gap!r}")
+    if isinstance(method, Scaler):
+        scaler = copy.copy(method)          # the caller's scaler is left as it was
+    elif isinstance(method, str):
+        scaler = Scaler(method)
+    else:
+        raise ValueError(f"method must be a scaling method name or a Scaler, got {type(method).__name__}")
     data, target_column = _table(values, target)
     index = values.index if isinstance(values, (pd.Series, pd.DataFrame)) else pd.RangeIndex(len(data))
     train_rows, val_rows, _ = chronological_split(len(data), train, validation)
-    scaler = Scaler(method).fit(data[train_rows])
+    scaler.fit(data[train_rows])
     x, y = spec.make(scaler.transform(data), target_column)
-    labels = spec.label_positions(len(data))
-    parts = {"train": labels < len(train_rows),
-             "val": (labels >= len(train_rows)) & (labels < len(train_rows) + len(val_rows)),
-             "test": labels >= len(train_rows) + len(val_rows)}
+    first, last = spec.first_label_positions(len(data)), spec.label_positions(len(data))
+    val_start, test_start = len(train_rows), len(train_rows) + len(val_rows)
+    parts = {"train": last < val_start,
+             "val": (first >= val_start + gap) & (last < test_start),
+             "test": first >= test_start + gap}
     for name, mask in parts.items():
         if not mask.any():
-            raise ValueError(f"no window has its label in the {name} part; use a longer series or a shorter window")
+            raise ValueError(f"no window has all its labels in the {name} part; use a longer series, a shorter "
+                             "window, horizon or gap")
     return WindowedData(x[parts["train"]], y[parts["train"]], x[parts["val"]], y[parts["val"]],
                         x[parts["test"]], y[parts["test"]], scaler, target_column,
-                        {name: index[labels[mask]] for name, mask in parts.items()})
+                        {name: index[last[mask]] for name, mask in parts.items()})
 
 
 def make_loaders(dataset: WindowedData, batch_size: int = 64, shuffle_train: bool = True, seed: int = 0,
@@ -158,15 +191,21 @@ def make_loaders(dataset: WindowedData, batch_size: int = 64, shuffle_train: boo
     Training windows may be shuffled (each window carries its own past, so the order of
     windows does not matter to a stateless model; the shuffle is seeded). Validation and
     test windows are never shuffled, so predictions come out in time order.
-    """
-    def tensors(x, y):
-        return TensorDataset(torch.as_tensor(x, dtype=torch.float32, device=device),
-                             torch.as_tensor(y, dtype=torch.float32, device=device))
 
+    Each batch is taken from the tensors with one index operation (a ``BatchSampler`` of
+    positions) instead of one call per window; the batches are the same as those of
+    ``DataLoader(..., batch_size, shuffle, generator)``, only several times faster to draw.
+    """
+    batch_size = positive_int(batch_size, "batch_size")
     generator = torch.Generator().manual_seed(seed)
-    return {
-        "train": DataLoader(tensors(dataset.x_train, dataset.y_train), batch_size=batch_size,
-                            shuffle=shuffle_train, generator=generator),
-        "val": DataLoader(tensors(dataset.x_val, dataset.y_val), batch_size=batch_size, shuffle=False),
-        "test": DataLoader(tensors(dataset.x_test, dataset.y_test), batch_size=batch_size, shuffle=False),
-    }
+
+    def loader(x, y, shuffle):
+        tensors = TensorDataset(torch.as_tensor(x, dtype=torch.float32, device=device),
+                                torch.as_tensor(y, dtype=torch.float32, device=device))
+        order = RandomSampler(tensors, generator=generator) if shuffle else SequentialSampler(tensors)
+        return DataLoader(tensors, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None,
+                          generator=generator if shuffle else None)
+
+    return {"train": loader(dataset.x_train, dataset.y_train, shuffle_train),
+            "val": loader(dataset.x_val, dataset.y_val, False),
+            "test": loader(dataset.x_test, dataset.y_test, False)}

@@ -46,8 +46,28 @@ def test_fitted_scaler_ignores_later_rows(sp500):
     assert scaler.transform(close[3000:]).max() > 1.0   # not clipped
 
 
+@pytest.mark.parametrize("feature_range", [(0.0, 0.4), (-1.0, 1.0), (2.0, 5.0)])
+def test_minmax_feature_range_matches_scikit_learn(sp500, feature_range):
+    values = sp500[["Close", "Volume"]].to_numpy()
+    train, test = values[:3000], values[3000:]
+    ours = pre.Scaler("minmax", feature_range=feature_range).fit(train)
+    theirs = skp.MinMaxScaler(feature_range=feature_range).fit(train)
+    np.testing.assert_allclose(ours.transform(test), theirs.transform(test), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.inverse_transform(ours.transform(test)), test, rtol=1e-12)
+    assert ours.transform(train).min() == pytest.approx(feature_range[0])
+    assert ours.transform(train).max() == pytest.approx(feature_range[1])
+
+
+def test_the_default_range_is_bit_for_bit_the_plain_minmax(sp500):
+    close = sp500["Close"].to_numpy()
+    scaler = pre.Scaler("minmax").fit(close[:3000])
+    assert scaler.center_[0] == close[:3000].min() and scaler.scale_[0] == close[:3000].max() - close[:3000].min()
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: pre.Scaler("log"), ValueError, "method must be one of"),
+    (lambda: pre.Scaler("minmax", feature_range=(1.0, 0.0)), ValueError, "low < high"),
+    (lambda: pre.Scaler("standard", feature_range=(0.0, 0.5)), ValueError, "min-max scaling only"),
     (lambda: pre.Scaler().transform([1.0, 2.0]), RuntimeError, "not fitted"),
     (lambda: pre.Scaler().fit([[1.0, 2.0], [1.0, 3.0]]), ValueError, "column 0 is constant"),
     (lambda: pre.Scaler().fit([1.0, np.nan, 2.0]), ValueError, "NaN"),

@@ -51,6 +51,30 @@ def test_predict_keeps_loader_order():
     np.testing.assert_array_equal(predict(_Identity(), loader).ravel(), np.arange(10.0))
 
 
+def test_predict_on_an_array_equals_predict_on_a_loader_and_the_model_itself():
+    torch.manual_seed(0)
+    model = nn.LSTM(2, 3, batch_first=True)
+    head = nn.Sequential(_LastStep(model), nn.Linear(3, 1))
+    x = np.random.default_rng(0).normal(size=(50, 7, 2))                  # float64 windows, as NumPy gives them
+    loader = DataLoader(TensorDataset(torch.as_tensor(x, dtype=torch.float32), torch.zeros(50)), batch_size=8)
+    from_array = predict(head, x, batch_size=16)
+    np.testing.assert_allclose(from_array, predict(head, loader), rtol=1e-6)
+    with torch.no_grad():
+        np.testing.assert_allclose(from_array, head(torch.as_tensor(x, dtype=torch.float32)).numpy(), rtol=1e-6)
+    assert from_array.shape == (50, 1) and not head.training
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        predict(head, x, batch_size=0)
+
+
+class _LastStep(nn.Module):
+    def __init__(self, lstm):
+        super().__init__()
+        self.lstm = lstm
+
+    def forward(self, x):
+        return self.lstm(x)[0][:, -1]
+
+
 class _Identity(nn.Module):
     def __init__(self):
         super().__init__()

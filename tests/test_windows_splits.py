@@ -4,8 +4,10 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.model_selection import TimeSeriesSplit
+from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib import data
+from course_lib.preprocessing import Scaler
 from course_lib.splits import chronological_split, time_series_split, walk_forward_splits
 from course_lib.windows import WindowSpec, make_dataset, make_loaders, make_windows
 
@@ -169,5 +171,134 @@ def test_loaders_keep_time_order_for_evaluation_and_seed_the_shuffle(sp500):
 
 
 def test_make_dataset_refuses_a_series_too_short_for_its_splits():
-    with pytest.raises(ValueError, match="no window has its label in the"):
+    with pytest.raises(ValueError, match="no window has all its labels in the"):
         make_dataset(data.random_walk(30), window=25)
+
+
+# ----------------------------------------------------------------------------- part boundaries (label rows)
+def label_rows_by_part(n, window, horizon, multi_step, gap, train=0.7, validation=0.15):
+    """Independent reference: the label rows of every window, and the part each window must go to.
+
+    Parts of the rows: train [0, a), validation [a, b), test [b, n) with a = int(n * train),
+    b = a + int(n * validation). A window goes to a part when all its label rows lie in it (and, for
+    validation and test, at least ``gap`` rows after the part's first row); otherwise to no part.
+    """
+    a, b = int(n * train), int(n * train) + int(n * validation)
+    parts = {"train": [], "val": [], "test": []}
+    for start in range(n - window - horizon + 1):
+        last_input = start + window - 1
+        rows = list(range(last_input + 1, last_input + horizon + 1)) if multi_step else [last_input + horizon]
+        if rows[-1] < a:
+            parts["train"].append(rows)
+        elif rows[0] >= a + gap and rows[-1] < b:
+            parts["val"].append(rows)
+        elif rows[0] >= b + gap:
+            parts["test"].append(rows)
+    return parts
+
+
+def label_rows_of(dataset):
+    """Label rows of each part, read back from a dataset cut from values equal to their row numbers."""
+    rows = {}
+    for part in ("train", "val", "test"):
+        y = dataset.to_price_units(getattr(dataset, f"y_{part}"))
+        rows[part] = np.rint(y.reshape(len(y), -1)).astype(int).tolist()
+    return rows
+
+
+@pytest.mark.parametrize("multi_step", [False, True])
+@pytest.mark.parametrize("window, horizon", [(5, 1), (4, 3), (6, 5)])
+@pytest.mark.parametrize("gap", [0, 2])
+def test_no_row_is_a_label_in_two_parts_and_parts_follow_each_other(multi_step, window, horizon, gap):
+    """The multi-step bug: assigned by its last label, the first horizon-1 validation windows were scored on
+    training label rows. All label rows of a part must come after all label rows of the part before it."""
+    n = 60
+    extra = {"gap": gap} if gap else {}
+    dataset = make_dataset(np.arange(n, dtype=float), window, horizon, multi_step=multi_step, **extra)
+    got = label_rows_of(dataset)
+    assert got == label_rows_by_part(n, window, horizon, multi_step, gap)
+    flat = {part: set(np.ravel(rows)) for part, rows in got.items()}
+    assert not flat["train"] & flat["val"] and not flat["val"] & flat["test"] and not flat["train"] & flat["test"]
+    assert max(flat["train"]) < min(flat["val"]) and max(flat["val"]) < min(flat["test"])
+    a, b = int(n * 0.7), int(n * 0.7) + int(n * 0.15)
+    assert max(flat["train"]) <= a - 1 and min(flat["val"]) >= a + gap and min(flat["test"]) >= b + gap
+    if multi_step and horizon > 1 and gap == 0:
+        assert min(flat["val"]) == a and len(got["train"]) + len(got["val"]) + len(got["test"]) == \
+            (n - window - horizon + 1) - 2 * (horizon - 1)   # the straddling windows are dropped
+    dates = dataset.label_index
+    assert [r[-1] for r in got["val"]] == list(dates["val"])   # label_index holds each window's last label row
+
+
+def test_inputs_of_later_parts_may_read_earlier_rows_but_labels_never_do():
+    dataset = make_dataset(np.arange(60.0), window=6, horizon=5, multi_step=True)
+    first_val_inputs = np.rint(dataset.to_price_units(dataset.x_val[0, :, 0])).astype(int)
+    np.testing.assert_array_equal(first_val_inputs, np.arange(36, 42))   # rows 36..41: the past, allowed
+    np.testing.assert_array_equal(np.rint(dataset.to_price_units(dataset.y_val[0])), np.arange(42, 47))
+
+
+def test_the_scaler_sees_only_the_rows_training_windows_use(sp500):
+    frame = sp500[["Close", "Volume"]].iloc[:400]
+    window, horizon = 12, 4
+    dataset = make_dataset(frame, window, horizon, target="Close", multi_step=True)
+    a = int(len(frame) * 0.7)
+    values = frame.to_numpy()
+    np.testing.assert_allclose(dataset.scaler.center_, values[:a].min(axis=0), rtol=1e-15)
+    np.testing.assert_allclose(dataset.scaler.scale_, values[:a].max(axis=0) - values[:a].min(axis=0), rtol=1e-15)
+    starts = np.arange(len(dataset.y_train))
+    input_rows = set((starts[:, None] + np.arange(window)).ravel())
+    label_rows = set((starts[:, None] + window + np.arange(horizon)).ravel())
+    assert input_rows | label_rows == set(range(a))         # the target column: exactly the training rows
+    assert max(input_rows) < a and max(label_rows) == a - 1
+
+
+def test_make_dataset_takes_a_scaler_and_leaves_the_callers_one_alone(sp500):
+    close = sp500["Close"]
+    mine = Scaler("minmax", feature_range=(0.0, 0.4))
+    dataset = make_dataset(close, window=10, method=mine)
+    assert mine.center_ is None and dataset.scaler is not mine
+    assert dataset.y_train.min() == pytest.approx(0.0, abs=1e-12) and dataset.y_train.max() == pytest.approx(0.4)
+    plain = make_dataset(close, window=10)
+    np.testing.assert_allclose(dataset.y_test, 0.4 * plain.y_test, rtol=1e-12)
+    np.testing.assert_allclose(dataset.to_price_units(dataset.y_test), close.loc[dataset.label_index["test"]],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: make_dataset(np.arange(50.0), 5, gap=-1), "gap must be a non-negative integer"),
+    (lambda: make_dataset(np.arange(50.0), 5, gap=1.5), "gap must be a non-negative integer"),
+    (lambda: make_dataset(np.arange(50.0), 5, method=3), "method must be a scaling method name or a Scaler"),
+    (lambda: make_dataset(np.arange(50.0), 5, gap=8), "no window has all its labels in the val part"),
+])
+def test_bad_dataset_arguments_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_windows_without_a_scaler_refuse_to_invent_price_units(sp500):
+    dataset = make_dataset(sp500["Close"], window=10)
+    bare = type(dataset)(*[getattr(dataset, f"{a}_{p}") for p in ("train", "val", "test") for a in ("x", "y")],
+                         None, 0, dataset.label_index)
+    with pytest.raises(ValueError, match="not scaled by a Scaler"):
+        bare.to_price_units(bare.y_test)
+
+
+def test_first_label_positions():
+    np.testing.assert_array_equal(WindowSpec(3, 2, multi_step=True).first_label_positions(8), [3, 4, 5, 6])
+    np.testing.assert_array_equal(WindowSpec(3, 2, multi_step=True).label_positions(8), [4, 5, 6, 7])
+    np.testing.assert_array_equal(WindowSpec(3, 2).first_label_positions(8), WindowSpec(3, 2).label_positions(8))
+
+
+@pytest.mark.parametrize("batch_size, seed", [(32, 0), (100, 3)])
+def test_loaders_give_the_batches_of_a_plain_shuffled_dataloader(sp500, batch_size, seed):
+    """make_loaders draws each batch with one index operation; the batches must be those of the plain loader."""
+    dataset = make_dataset(sp500["Close"].iloc[:700], window=10)
+    ours = make_loaders(dataset, batch_size=batch_size, seed=seed)
+    tensors = TensorDataset(torch.as_tensor(dataset.x_train, dtype=torch.float32),
+                            torch.as_tensor(dataset.y_train, dtype=torch.float32))
+    plain = DataLoader(tensors, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    for _ in range(2):                                     # two epochs: the generator moves on the same way
+        for (x_a, y_a), (x_b, y_b) in zip(ours["train"], plain, strict=True):
+            assert torch.equal(x_a, x_b) and torch.equal(y_a, y_b)
+    val = torch.cat([y for _, y in ours["val"]])
+    assert torch.equal(val, torch.as_tensor(dataset.y_val, dtype=torch.float32))
+    assert [len(y) for _, y in ours["val"]][:-1] == [batch_size] * (len(ours["val"]) - 1)
