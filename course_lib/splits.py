@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from course_lib.validation import positive_int
+from course_lib.validation import non_negative_int, positive_int
 
 
 def chronological_split(n_samples: int, train: float = 0.7, validation: float = 0.15
@@ -40,8 +40,7 @@ def walk_forward_splits(n_samples: int, n_splits: int, test_size: int, gap: int 
     """
     n = positive_int(n_samples, "n_samples")
     splits, size = positive_int(n_splits, "n_splits"), positive_int(test_size, "test_size")
-    if isinstance(gap, bool) or not isinstance(gap, (int, np.integer)) or gap < 0:
-        raise ValueError(f"gap must be a non-negative integer, got {gap!r}")
+    gap = non_negative_int(gap, "gap")
     first_train_end = n - splits * size - gap
     if first_train_end < 1:
         raise ValueError(f"{n} samples cannot hold {splits} test blocks of {size} plus a gap of {gap} "

@@ -17,7 +17,7 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sequential
 
 from course_lib.preprocessing import Scaler
 from course_lib.splits import chronological_split
-from course_lib.validation import as_2d_float, positive_int
+from course_lib.validation import as_2d_float, non_negative_int, positive_int
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,7 @@ def make_dataset(values, window: int, horizon: int = 1, target=None, train: floa
     target column they are exactly these rows), and no later row reaches the scaler.
     """
     spec = WindowSpec(window, horizon, multi_step)
-    if isinstance(gap, bool) or not isinstance(gap, (int, np.integer)) or gap < 0:
-        raise ValueError(f"gap must be a non-negative integer, got {gap!r}")
+    gap = non_negative_int(gap, "gap")
     if isinstance(method, Scaler):
         scaler = copy.copy(method)          # the caller's scaler is left as it was
     elif isinstance(method, str):

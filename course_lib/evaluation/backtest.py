@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from course_lib.evaluation.metrics import mae, naive_scale, rmse
-from course_lib.validation import as_1d_float, positive_int
+from course_lib.validation import as_1d_float, non_negative_int, positive_int
 
 
 class Forecaster(Protocol):
@@ -67,8 +67,7 @@ class BacktestPlan:
             positive_int(getattr(self, name), name)
         if self.window is not None:
             positive_int(self.window, "window")
-        if isinstance(self.gap, bool) or not isinstance(self.gap, (int, np.integer)) or self.gap < 0:
-            raise ValueError(f"gap must be a non-negative integer, got {self.gap!r}")
+        non_negative_int(self.gap, "gap")
         if not 0 <= self.first_origin - self.gap:
             raise ValueError(f"first_origin {self.first_origin} leaves no training row before the gap of {self.gap}")
         if self.first_origin + self.horizon >= self.n_rows:
