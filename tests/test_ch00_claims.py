@@ -6,9 +6,7 @@ said their mean was "closer to constant" beside a plot where it swings more than
 "~190 significant lags" against an i.i.d. band as long memory, with no sub-periods and no GARCH comparison.
 """
 import re
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,18 +14,13 @@ from arch import arch_model
 from arch.univariate import GARCH, ConstantMean, Normal, StudentsT
 from statsmodels.tsa.stattools import acf
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "00_course_map_and_data.ipynb"
 MAX_LAG = 500
 WINDOW = 252
 
 
 @pytest.fixture(scope="module")
-def lesson():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                      if o.output_type == "stream")
-    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    return printed, prose
+def lesson(read_lesson):
+    return read_lesson("00_course_map_and_data.ipynb")
 
 
 def printed_number(printed, pattern):

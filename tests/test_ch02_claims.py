@@ -8,9 +8,7 @@ with the actual previous return, compounded from one start price.
 """
 import re
 import warnings
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,17 +18,12 @@ from statsmodels.tools.sm_exceptions import InterpolationWarning
 from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 from statsmodels.tsa.stattools import adfuller, kpss
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_stationarity_and_differencing.ipynb"
 H = 20
 
 
 @pytest.fixture(scope="module")
-def lesson():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                      if o.output_type == "stream")
-    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    return printed, prose
+def lesson(read_lesson):
+    return read_lesson("02_stationarity_and_differencing.ipynb")
 
 
 def printed_row(printed, label, after=None):
