@@ -99,7 +99,7 @@ def run_cell(base: str, token: str, kernel_id: str, code: str) -> str:
             "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                         "allow_stdin": False, "stop_on_error": True}}))
         out = []
-        while True:
+        while True:  # the reply (shell) may overtake the output (iopub); iopub's "idle" comes after all output
             message = json.loads(socket.recv())
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
@@ -107,7 +107,7 @@ def run_cell(base: str, token: str, kernel_id: str, code: str) -> str:
                 out.append(message["content"]["text"])
             elif message["msg_type"] == "error":
                 pytest.fail(f"the cell failed: {message['content']}")
-            elif message["msg_type"] == "execute_reply":
+            elif message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
                 return "".join(out).strip()
     finally:
         socket.close()
