@@ -129,6 +129,20 @@ class Chromium:
                 raise DevToolsError(f"no {method} within {self.timeout:.0f} s")
             self._receive()
 
+    def wait_until_quiet(self, quiet: float = 0.75, limit: float = 15.0) -> None:
+        """Keep collecting events until none has arrived for ``quiet`` seconds (at most ``limit`` s), so
+        that a request a page makes late (a font MathJax fetches after typesetting) is recorded for it."""
+        deadline = time.monotonic() + limit
+        self._socket.settimeout(quiet)
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    self._receive()
+                except DevToolsError:
+                    return
+        finally:
+            self._socket.settimeout(self.timeout)
+
     def evaluate(self, expression: str):
         """Value of a JavaScript expression in the page (a promise is awaited)."""
         result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
@@ -269,6 +283,7 @@ class PageRecord:
 
 def page_record(browser: Chromium, since: int, base_url: str) -> PageRecord:
     record = PageRecord(report=browser.evaluate(PAGE_REPORT_JS))
+    browser.wait_until_quiet()
     requests: dict[str, str] = {}
     for method, params in browser.events[since:]:
         if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
