@@ -1,7 +1,11 @@
-"""Shared fixtures: the embedded datasets are loaded once per test session."""
+"""Shared fixtures: the embedded datasets are loaded once per test session; one torch thread for the tests that
+retrain a lesson's tiny LSTMs; the assertion every chapter's bank of plausible mistakes makes."""
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from course_lib import data
 
@@ -29,3 +33,30 @@ def read_lesson():
         return printed, prose
 
     return read
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny LSTMs run fastest, and give the lessons' numbers, on one thread (the lessons that retrain use one)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def mistake_is_caught():
+    """``mistake_is_caught(exercise_id, mistake, answer, hint)``: ``check()`` fails the wrong ``answer`` and shows
+    the ``hint`` written for that mistake, in a report with no blank line and no internal error name."""
+    from course_lib.grading import run_checks
+    from course_lib.grading.check import FAILED
+
+    def caught(exercise_id, mistake, answer, hint):
+        with np.errstate(all="ignore"):
+            report = run_checks(exercise_id, answer)
+        assert report.status == FAILED, f"{exercise_id}: {mistake!r} gets credit"
+        printed = report.summary()
+        assert hint in printed, f"{exercise_id}: {mistake!r} is not shown the hint {hint!r}:\n{printed}"
+        assert "UnsupportedAnswer" not in printed and not re.search(r"^\s*$", printed, re.M)
+
+    return caught

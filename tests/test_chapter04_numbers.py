@@ -24,15 +24,7 @@ from course_lib.windows import make_dataset
 
 WINDOW = 10
 SEEDS = range(4)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny LSTMs run fastest (and reproducibly) on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """The learner's check(): every registered exercise passes with its reference, fails with a stub, and fails, with
 the hint written for it, on a bank of plausible wrong answers (the mistakes a learner makes, one function each)."""
-import re
 
 import numpy as np
 import pandas as pd
@@ -835,10 +834,5 @@ def test_the_banks_cover_every_exercise():
 
 
 @pytest.mark.parametrize("exercise_id, mistake, answer, hint", BANK, ids=[f"{b[0]} {b[1]}" for b in BANK])
-def test_a_plausible_mistake_fails_with_its_hint(exercise_id, mistake, answer, hint):
-    with np.errstate(all="ignore"):
-        report = run_checks(exercise_id, answer)
-    assert report.status == FAILED, f"{exercise_id}: {mistake!r} gets credit"
-    printed = report.summary()
-    assert hint in printed, f"{exercise_id}: {mistake!r} is not shown the hint {hint!r}:\n{printed}"
-    assert "UnsupportedAnswer" not in printed and not re.search(r"^\s*$", printed, re.M)
+def test_a_plausible_mistake_fails_with_its_hint(exercise_id, mistake, answer, hint, mistake_is_caught):
+    mistake_is_caught(exercise_id, mistake, answer, hint)
