@@ -18,8 +18,11 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
+
 from arch.unitroot import ADF, KPSS
 from arch.unitroot.critical_values.kpss import kpss_critical_values
+from arch.utility.exceptions import InfeasibleTestException
 
 from course_lib.validation import as_1d_float
 
@@ -129,13 +132,21 @@ def kpss_test(x, trend: str = "c", lags: int | None = None, alpha: float = 0.05)
     """KPSS test (``arch.unitroot.KPSS``); trend "c" tests level stationarity, "ct" trend stationarity.
 
     With ``lags=None`` the Newey-West bandwidth is chosen from the data (Hobijn et al. 1998),
-    arch's current method; its notice about that change is silenced here on purpose.
+    arch's current method; its notice about that change is silenced here on purpose. Where that choice
+    cannot be computed (arch raises ``InfeasibleTestException`` on some over-differenced series), the
+    fixed rule $\lceil 12 (n/100)^{1/4} \rceil$ (Schwert 1989) is used instead; ``lags`` of the result
+    says which bandwidth was used.
     """
     values = _series(x, "x")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Lag selection has changed", category=DeprecationWarning)
-        test = KPSS(values, trend=trend, lags=lags)
-        return _result("KPSS", test, trend, alpha)
+        try:
+            return _result("KPSS", KPSS(values, trend=trend, lags=lags), trend, alpha)
+        except InfeasibleTestException:
+            if lags is not None:
+                raise
+            schwert = min(int(np.ceil(12 * (len(values) / 100) ** 0.25)), len(values) - 1)
+            return _result("KPSS", KPSS(values, trend=trend, lags=schwert), trend, alpha)
 
 
 def stationarity_report(x, trend: str = "c", alpha: float = 0.05) -> str:

@@ -54,3 +54,14 @@ def test_a_clearly_better_forecast_is_detected_and_equal_ones_are_not():
 def test_bad_input_is_refused(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         diebold_mariano(*args, **kwargs)
+
+
+def test_the_published_example_of_the_dieboldmariano_package():
+    """The worked example in the dieboldmariano package's README: five targets, two forecasts, squared error, h = 1,
+    HLN correction; it prints (-2.2229922805746782, 0.04515565862099125) for the one-sided test, so the two-sided
+    p-value is twice that."""
+    truth = np.array([10.0, 20, 30, 40, 50])
+    first, second = np.array([11.0, 21, 29, 42, 53]), np.array([13.0, 26, 24, 40, 59])
+    result = diebold_mariano((truth - first) ** 2, (truth - second) ** 2)
+    assert result.statistic == pytest.approx(-2.2229922805746782, rel=1e-12)
+    assert result.p_value == pytest.approx(2 * 0.04515565862099125, rel=1e-12)

@@ -91,3 +91,13 @@ def test_prophet_forecasts_the_business_days_after_the_origin_like_prophet_itsel
     np.testing.assert_allclose(model.predict(series.iloc[:310], 3), reference.predict(future)["yhat"], rtol=1e-6)
     with pytest.raises(ValueError, match="DatetimeIndex"):
         ProphetForecaster().fit(pd.Series(np.arange(30.0)))
+
+
+def test_arima_chooses_its_differencing_where_kpss_needs_the_fallback_bandwidth():
+    """White noise with a level shift: the first difference defeats KPSS's automatic bandwidth (it used to crash
+    the fit with arch's InfeasibleTestException); the differenced series is stationary, so d = 1."""
+    rng = np.random.default_rng(0)
+    shifted = np.r_[rng.normal(size=150), rng.normal(size=150) + 3]
+    model = ArimaForecaster(max_p=1, max_q=0).fit(shifted)
+    assert model.order[1] == 1
+    assert np.isfinite(model.predict(shifted, 3)).all()

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from arch.unitroot import ADF, KPSS
 from arch.unitroot.critical_values.kpss import kpss_critical_values
+from arch.utility.exceptions import InfeasibleTestException
 from statsmodels.tools.sm_exceptions import InterpolationWarning
 from statsmodels.tsa.stattools import adfuller, kpss
 
@@ -133,3 +134,19 @@ def test_reading_of_adf_stationary_but_kpss_not_names_the_mean():
     assert "variance" not in report.split("Reading:")[1]
     with_trend = stationarity.stationarity_report(x + 0.001 * np.arange(3000), trend="ct")
     assert "KPSS rejects trend stationarity" in with_trend and "try trend='ct'" not in with_trend
+
+
+def test_kpss_falls_back_to_schwerts_bandwidth_where_the_automatic_one_cannot_be_computed():
+    """The first difference of white noise with a level shift: arch's automatic bandwidth raises
+    InfeasibleTestException; the test then uses ceil(12 (n/100)^(1/4)) lags, as statsmodels' "legacy" rule."""
+    rng = np.random.default_rng(0)
+    over_differenced = np.diff(np.r_[rng.normal(size=150), rng.normal(size=150) + 3])
+    with pytest.raises(InfeasibleTestException):
+        KPSS(over_differenced).stat
+    result = stationarity.kpss_test(over_differenced)
+    lags = int(np.ceil(12 * (len(over_differenced) / 100) ** 0.25))
+    assert result.lags == lags
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stat, *_ = kpss(over_differenced, regression="c", nlags="legacy", result_object=False)
+    assert result.statistic == pytest.approx(stat, rel=1e-10)

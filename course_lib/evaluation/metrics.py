@@ -127,7 +127,9 @@ def naive_scale(y_train, season: int = 1) -> float:
 def mase(y_true, y_pred, y_train, season: int = 1) -> float:
     """Mean absolute scaled error, $\\mathrm{MAE} / \\text{naive\\_scale}(y_{train}, m)$ (Hyndman & Koehler 2006).
 
-    Below 1: better than the naive forecast's in-sample one-step error; 1: no better than copying the last value.
+    Below 1: a smaller error than the naive forecast made inside the training data. That is not "better than
+    naive" on the test days, which may move more or less than the training days did: read a MASE beside the
+    naive forecast's MASE on the same days.
     """
     return mae(y_true, y_pred) / naive_scale(y_train, season)
 
