@@ -57,7 +57,8 @@ def _forget_cases():
                                                             gen.normal(size=(3, 5)), np.zeros(3)), hint=STACKING),
         Case("saturated gates: huge pre-activations", (np.array([1.0]), np.array([0.0]),
                                                        np.array([[0.0, 800.0], [0.0, -800.0]]), np.zeros(2)),
-             hint="sigmoid(800) is 1 and sigmoid(-800) is 0; make sure you get no NaN."),
+             hint="Stacked as [h_prev, x] = [0, 1], the pre-activations are +800 and -800: sigmoid gives 1 and 0 "
+                  "(make sure you get no NaN). A result of 0.5 means x and h_prev were stacked the other way."),
     ]
 
 
