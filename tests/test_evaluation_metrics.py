@@ -163,3 +163,63 @@ def test_baselines_see_only_the_history():
 def test_baselines_refuse_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ----------------------------------------------------------------------------- prediction intervals (chapter 07)
+import re  # noqa: E402
+
+from course_lib.evaluation.metrics import coverage, interval_score, mean_width  # noqa: E402
+
+
+def _random_intervals(seed=0, n=300):
+    rng = np.random.default_rng(seed)
+    truth = rng.standard_t(3, size=n)
+    center, half = rng.normal(scale=0.3, size=n), rng.uniform(0.2, 3, size=n)
+    return truth, center - half, center + half
+
+
+def test_coverage_width_and_winkler_score_by_hand():
+    truth, lower, upper = [0.0, 2.0, -3.0, 1.0], [-1.0, -1.0, -1.0, 1.0], [1.0, 1.0, 1.0, 1.0]
+    assert coverage(truth, lower, upper) == 0.5                       # the bounds themselves count as covered
+    assert mean_width(lower, upper) == 1.5
+    # widths 2, 2, 2, 0; misses: 1 above (2 - 1), 2 below (-1 - -3); penalty 2/alpha = 10 at alpha = 0.2
+    assert interval_score(truth, lower, upper, 0.2) == pytest.approx((6 + 10 * 1 + 10 * 2) / 4)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_interval_metrics_match_mapie(seed):
+    from mapie.metrics.regression import (regression_coverage_score, regression_mean_width_score,
+                                          regression_mwi_score)
+    truth, lower, upper = _random_intervals(seed)
+    bounds = np.stack([lower, upper], axis=1)[:, :, None]            # MAPIE's (n, 2, levels)
+    assert coverage(truth, lower, upper) == pytest.approx(regression_coverage_score(truth, bounds)[0], abs=1e-12)
+    assert mean_width(lower, upper) == pytest.approx(regression_mean_width_score(bounds)[0], rel=1e-12)
+    assert interval_score(truth, lower, upper, 0.1) == pytest.approx(regression_mwi_score(truth, bounds, 0.9),
+                                                                     rel=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.2, 0.5])
+def test_interval_score_is_two_over_alpha_times_the_two_pinball_losses(alpha):
+    truth, lower, upper = _random_intervals(2)
+    expected = 2 / alpha * (skm.mean_pinball_loss(truth, lower, alpha=alpha / 2)
+                            + skm.mean_pinball_loss(truth, upper, alpha=1 - alpha / 2))
+    assert interval_score(truth, lower, upper, alpha) == pytest.approx(expected, rel=1e-12)
+
+
+def test_infinite_bounds_cover_everything_at_infinite_width():
+    assert coverage([5.0, -5.0], [-np.inf, -np.inf], [np.inf, np.inf]) == 1.0
+    assert mean_width([-np.inf, 0.0], [np.inf, 1.0]) == np.inf
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: coverage([0.0, 1.0], [1.0, 0.0], [0.0, 1.0]), "lower > upper at 1 position"),
+    (lambda: coverage([0.0, 1.0], [0.0], [1.0]), "shape"),
+    (lambda: coverage([0.0, np.nan], [0.0, 0.0], [1.0, 1.0]), "y_true has 1 NaN"),
+    (lambda: mean_width([0.0, 0.0], [1.0, np.nan]), "upper has 1 NaN"),
+    (lambda: mean_width([0.0, 0.0], [1.0]), "lower has shape (2,) but upper has shape (1,)"),
+    (lambda: interval_score([0.0], [0.0], [1.0], 1.0), "alpha must be strictly between 0 and 1"),
+    (lambda: interval_score([0.0], [0.0], [1.0], 0.0), "alpha must be strictly between 0 and 1"),
+])
+def test_interval_metrics_refuse_bad_input(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()

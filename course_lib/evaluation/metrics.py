@@ -184,3 +184,61 @@ def qlike(realized_variance, forecast_variance) -> float:
             raise ValueError(f"{name} must be positive: {int(bad.sum())} value(s) <= 0, first at position {_first(bad)}")
     ratio = truth / forecast
     return float(np.mean(ratio - np.log(ratio) - 1))
+
+
+# ----------------------------------------------------------------------------- prediction intervals
+def _bounds(lower, upper) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds as float arrays of one shape; ``ValueError`` where a lower bound exceeds its upper.
+
+    Infinite bounds are allowed (an interval that knows nothing); NaN is not.
+    """
+    low, high = _as_array(lower, "lower"), _as_array(upper, "upper")
+    if low.shape != high.shape:
+        raise ValueError(f"lower has shape {low.shape} but upper has shape {high.shape}: one bound of each per point")
+    crossed = low > high
+    if crossed.any():
+        raise ValueError(f"lower > upper at {int(crossed.sum())} position(s), first at {_first(crossed)}: "
+                         "an interval's lower bound must not exceed its upper bound")
+    return low, high
+
+
+def _interval(y_true, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The truth and checked bounds (``_bounds``), all of the same shape."""
+    truth, (low, high) = _as_array(y_true, "y_true"), _bounds(lower, upper)
+    if truth.shape != low.shape:
+        raise ValueError(f"y_true has shape {truth.shape} but the bounds have shape {low.shape}: "
+                         "one interval per true value is needed")
+    return truth, low, high
+
+
+def coverage(y_true, lower, upper) -> float:
+    """Empirical coverage, the share of true values inside their interval,
+    $\\frac1n\\sum \\mathbb 1[l_i \\le y_i \\le u_i]$.
+
+    A $1-\\alpha$ interval should cover about $1-\\alpha$ of the points; read it beside ``mean_width``.
+    """
+    truth, low, high = _interval(y_true, lower, upper)
+    return float(np.mean((low <= truth) & (truth <= high)))
+
+
+def mean_width(lower, upper) -> float:
+    """Mean interval width, $\\frac1n\\sum (u_i - l_i)$, in the units of the data (infinite if any bound is)."""
+    low, high = _bounds(lower, upper)
+    return float(np.mean(high - low))
+
+
+def interval_score(y_true, lower, upper, alpha: float) -> float:
+    """Interval (Winkler) score of central $1-\\alpha$ intervals (Gneiting & Raftery 2007, §6.2), lower is better:
+
+    mean of $(u - l) + \\frac{2}{\\alpha}(l - y)\\,\\mathbb 1[y < l] + \\frac{2}{\\alpha}(y - u)\\,\\mathbb 1[y > u]$.
+
+    The width is paid always, a miss is paid by its distance times $2/\\alpha$, so neither a narrow interval that
+    misses nor a wide one that always covers scores well. It equals $\\frac{2}{\\alpha}$ times the sum of the
+    pinball losses of $l$ at $\\alpha/2$ and of $u$ at $1-\\alpha/2$.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be strictly between 0 and 1 (a 1 - alpha interval), got {alpha!r}")
+    truth, low, high = _interval(y_true, lower, upper)
+    below = np.where(truth < low, low - truth, 0.0)
+    above = np.where(truth > high, truth - high, 0.0)
+    return float(np.mean(high - low + 2 / alpha * (below + above)))
