@@ -26,7 +26,7 @@ def lesson(read_lesson):
 def printed_number(printed, pattern):
     found = re.search(pattern, printed)
     assert found, f"the lesson does not print {pattern!r}"
-    return [float(g) for g in found.groups()]
+    return [float(g.replace(",", "")) for g in found.groups()]
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,9 @@ def test_yearly_volatility_levels_alone_give_a_long_run(returns, lesson):
 
 @pytest.fixture(scope="module")
 def garch_fits(returns):
-    return {dist: arch_model(100 * returns.to_numpy(), dist=dist).fit(disp="off") for dist in ("normal", "t")}
+    tight = {"ftol": 1e-12, "maxiter": 2000}       # as the lesson: the last digits of alpha + beta then agree
+    return {dist: arch_model(100 * returns.to_numpy(), dist=dist).fit(disp="off", options=tight)
+            for dist in ("normal", "t")}
 
 
 def test_garch_persistence(garch_fits, lesson):
@@ -107,7 +109,9 @@ def test_garch_persistence(garch_fits, lesson):
     assert 0.995 < persistence["t"] < 1
     for label, dist in [("normal", "normal"), ("Student t", "t")]:
         assert printed_number(printed, rf"GARCH\(1,1\), {label} z: .*alpha\+beta (\d\.\d+)") == [
-            round(persistence[dist], 4)]
+            round(persistence[dist], 5)]
+        half_life = printed_number(printed, rf"GARCH\(1,1\), {label} z: .*half-life of a volatility shock about ([\d,]+) days")
+        assert half_life == [float(f"{np.log(0.5) / np.log(persistence[dist]):.2g}")]
 
 
 def test_garch_squared_return_acf_formula():

@@ -3,13 +3,9 @@ learner makes) fails, each shown the hint written for it. The answers are writte
 import warnings
 
 import numpy as np
-import pytest
 from scipy import stats
 
-from course_lib.grading import all_exercises, run_checks
-from course_lib.grading.check import PASSED
-
-IDS = ("06.1", "06.2", "06.3", "06.4", "06.5", "06.6")
+from check_bank import bank_tests
 
 
 # ----------------------------------------------------------------------------- 06.1 MASE
@@ -404,21 +400,5 @@ MISTAKES = {
              ("covariance of each lag's slices", lag_covariance, "a correlation, not a covariance"),
              ("np.correlate on the whole-series means", lag_np_correlate, "Pearson correlation")],
 }
-BANK = [(exercise, mistake, answer, hint) for exercise, items in MISTAKES.items() for mistake, answer, hint in items]
-
-
-def test_the_chapter_registers_its_exercises():
-    assert [i for i in all_exercises() if i.startswith("06.")] == list(IDS)
-    assert sum(all_exercises()[i].points for i in IDS) == 9
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_the_reference_and_an_independent_answer_pass(exercise_id):
-    assert run_checks(exercise_id, all_exercises()[exercise_id].reference).status == PASSED
-    report = run_checks(exercise_id, RIGHT[exercise_id])
-    assert report.status == PASSED, report.summary()
-
-
-@pytest.mark.parametrize("exercise_id, mistake, answer, hint", BANK, ids=[f"{b[0]} {b[1]}" for b in BANK])
-def test_a_plausible_mistake_fails_with_its_hint(exercise_id, mistake, answer, hint, mistake_is_caught):
-    mistake_is_caught(exercise_id, mistake, answer, hint)
+(test_the_chapter_registers_its_exercises, test_the_reference_and_an_independent_answer_pass,
+ test_a_plausible_mistake_fails_with_its_hint) = bank_tests(points=9, right=RIGHT, mistakes=MISTAKES)

@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course_lib.evaluation.diagnostics import cross_correlations, lag_of_max_correlation, lookahead_origins
+from course_lib.evaluation.diagnostics import (cross_correlations, lag_of_max_correlation, lookahead_origins,
+                                               window_mean_forecast, zscore_forecast)
 
 
 def test_cross_correlations_match_pandas_shift_and_corr():
@@ -55,3 +56,26 @@ def test_lookahead_probe_refuses_bad_origins_and_shapes():
         lookahead_origins(lambda s: s[[9]], np.arange(10.0), [9])
     with pytest.raises(ValueError, match=r"expected \(2,\)"):
         lookahead_origins(lambda s: s[:3], np.arange(10.0), [1, 2])
+
+
+@pytest.mark.parametrize("pipeline, leaks", [
+    (lambda s, o: window_mean_forecast(s, o), []),
+    (lambda s, o: window_mean_forecast(s, o, window=5, lead=2), [20, 50, 90]),
+    (lambda s, o: window_mean_forecast(s, o, window=1, lead=3), [20, 50, 90]),
+    (lambda s, o: zscore_forecast(s, o), [20, 50, 90]),
+    (lambda s, o: zscore_forecast(s, o, fit_rows=60), [20, 50]),
+    (lambda s, o: zscore_forecast(s, o, expanding=True), []),
+])
+def test_toy_pipelines_leak_where_their_docstrings_say(pipeline, leaks):
+    series = np.random.default_rng(4).normal(size=120).cumsum() + 50
+    origins = [20, 50, 90]
+    assert lookahead_origins(lambda s: pipeline(s, origins), series, origins) == leaks
+
+
+def test_toy_pipelines_by_hand():
+    series = np.arange(10.0)
+    np.testing.assert_allclose(window_mean_forecast(series, [4], window=3), [3.0])
+    np.testing.assert_allclose(window_mean_forecast(series, [4], window=5, lead=2), [4.0])
+    np.testing.assert_allclose(zscore_forecast(series, [4], fit_rows=3), [(4 - 1) / np.std([0, 1, 2])])
+    with pytest.raises(ValueError, match="lead"):
+        window_mean_forecast(series, [4], lead=-1)

@@ -60,3 +60,27 @@ def lookahead_origins(forecast_at_origins, series, origins, seed: int = 0) -> li
         if not np.isclose(again, reference[number], rtol=1e-9, atol=1e-12):
             leaks.append(origin)
     return leaks
+
+
+# ----------------------------------------------------------------------------- pipelines to probe
+# Small pipelines that are causal or leak in known ways, for trying ``lookahead_origins`` (and exercise 05.5):
+# each maps (series (n,), origins) -> one forecast per origin.
+
+def window_mean_forecast(series, origins, window: int = 5, lead: int = 0) -> np.ndarray:
+    """Mean of rows t - window + 1 + lead .. t + lead for each origin t: causal for ``lead=0``; ``lead=2`` with
+    ``window=5`` is a centred mean, ``lead=3`` with ``window=1`` reads row t + 3 only (both leak)."""
+    values = np.asarray(series, dtype=float)
+    if window < 1 or lead < 0:
+        raise ValueError(f"window must be positive and lead non-negative, got window={window}, lead={lead}")
+    return np.array([values[t - window + 1 + lead:t + 1 + lead].mean() for t in origins])
+
+
+def zscore_forecast(series, origins, fit_rows: int | None = None, expanding: bool = False) -> np.ndarray:
+    """The value at each origin t standardized, $(y_t - \\bar y) / s$, with the mean and std of: rows 0..t
+    (``expanding=True``, causal); the first ``fit_rows`` rows (leaks at origins t < fit_rows - 1, whose scaler
+    saw later rows); or the whole series (``fit_rows=None``: leaks everywhere)."""
+    values = np.asarray(series, dtype=float)
+    if expanding:
+        return np.array([(values[t] - values[:t + 1].mean()) / values[:t + 1].std() for t in origins])
+    fitted = values if fit_rows is None else values[:fit_rows]
+    return (values[list(origins)] - fitted.mean()) / fitted.std()

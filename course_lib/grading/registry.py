@@ -19,6 +19,7 @@ CHAPTER_MODULES = (
     "course_lib.grading.ch02",
     "course_lib.grading.ch03",
     "course_lib.grading.ch04",
+    "course_lib.grading.ch05",
     "course_lib.grading.ch06",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
