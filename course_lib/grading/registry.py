@@ -21,6 +21,8 @@ CHAPTER_MODULES = (
     "course_lib.grading.ch04",
     "course_lib.grading.ch05",
     "course_lib.grading.ch06",
+    "course_lib.grading.ch07",
+    "course_lib.grading.ch08",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 
