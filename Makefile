@@ -49,7 +49,9 @@ lab: kernel
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(LAB_PORT) \
 		$(BROWSER_FLAG) $(ROOT_FLAG) $(LAB_ARGS)
 
+# The grader's tests run student code in a bubblewrap sandbox: install it (root on Debian/Ubuntu) or say how.
 test: $(STAMP)
+	@sh tools/ensure_bubblewrap.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests $(NOTEBOOK_DIRS)
 
 course: $(STAMP)
@@ -61,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python tools/bench.py $(foreach d,$(NOTEBOOK_DIRS) exercises,$(wildcard $(d)/*.ipynb))
 
 bench-grader: $(STAMP)
+	@sh tools/ensure_bubblewrap.sh
 	$(BIN)/python tools/bench_grader.py --students 30 --jobs 2
 
 # Stored outputs only (nothing is executed); -W: a broken link or missing figure fails the build.

@@ -1,4 +1,4 @@
-"""Instructor grader: ``python -m course_lib.grading grade SUBMISSIONS --out OUT [--jobs N] [--checks DIR]``."""
+"""Instructor grader: ``python -m course_lib.grading grade SUBMISSIONS --out OUT [--jobs N] [--checks DIR] [--no-sandbox]``."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from course_lib.grading.bwrap import SandboxUnavailable
 from course_lib.grading.grader import GRADER_VERSION, grade_cohort
 from course_lib.grading.report import write_outputs
 from course_lib.grading.sandbox import Limits
@@ -27,23 +28,34 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--cell-seconds", type=float, default=defaults.cell_seconds)
     grade.add_argument("--exercise-seconds", type=float, default=defaults.exercise_seconds)
     grade.add_argument("--submission-seconds", type=float, default=defaults.submission_seconds)
+    grade.add_argument("--scratch-mb", type=int, default=defaults.scratch_mb, help="size of each sandbox's /tmp")
+    grade.add_argument("--processes", type=int, default=defaults.processes,
+                       help="processes and threads allowed in one sandbox")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run student code without bubblewrap: ONLY for submissions you trust")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     limits = Limits(memory_mb=args.memory_mb, output_bytes=args.output_bytes, cell_seconds=args.cell_seconds,
-                    exercise_seconds=args.exercise_seconds, submission_seconds=args.submission_seconds)
+                    exercise_seconds=args.exercise_seconds, submission_seconds=args.submission_seconds,
+                    scratch_mb=args.scratch_mb, processes=args.processes)
     chapters = {c.strip().zfill(2) for c in args.chapters.split(",")} if args.chapters else None
     start = time.monotonic()
     try:
-        results, checks = grade_cohort(args.submissions, args.checks, args.jobs, limits, chapters)
+        results, checks = grade_cohort(args.submissions, args.checks, args.jobs, limits, chapters,
+                                       sandbox=not args.no_sandbox)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SandboxUnavailable as err:
+        print(f"error: refusing to grade without a sandbox: {err}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - start
     run_info = {"grader_version": GRADER_VERSION, "checks_sha256": checks.checks_hash,
                 "exercises": sorted(checks.items), "students": len(results), "jobs": args.jobs,
+                "sandbox": "none (--no-sandbox)" if args.no_sandbox else "bubblewrap",
                 "limits": vars(limits), "seconds": round(seconds, 1)}
     write_outputs(args.out, results, checks, run_info)
     width = max([len(r.student) for r in results] + [7])

@@ -1,29 +1,42 @@
-"""Grading a cohort: find the submissions, run each in the sandbox, score in this process.
+"""Grading a cohort: find the submissions, run each (student, chapter) in its own sandbox, score in this process.
 
 Scores are decided here, in a process that never executes student code: cases and expected
-values come from the registry (plus the instructor's private checks); the worker only
+values come from the registry (plus the instructor's private checks); the sandboxed worker only
 reports what the student's functions returned, as plain data, which is validated and then
-compared type-strictly. Each result records the grader version and a hash of the checks.
+compared type-strictly. Inside the sandbox ``course_lib`` is the chapter view
+(:mod:`chapter_view`): the course's own answers to the chapter being graded raise a clear error.
+Feedback on a private case says which case failed and how (wrong shape, wrong values, an error's
+type) but never its inputs or expected values. Each result records the grader version and a hash
+of the checks.
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import importlib.util
+import os
 import re
+import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib import __version__ as COURSE_VERSION
 from course_lib.grading import submission
+from course_lib.grading.bwrap import SandboxUnavailable, make_stage, python_roots, write_etc
+from course_lib.grading.chapter_view import build_view
 from course_lib.grading.check import brief, expected_outcome, judge_case
-from course_lib.grading.plain import InvalidPlainData, validate_plain
+from course_lib.grading.plain import InvalidPlainData, compare, validate_plain
 from course_lib.grading.registry import Case, Exercise, all_exercises
-from course_lib.grading.sandbox import MEMORY, OUTPUT, Limits, NotebookRun, run_submission
+from course_lib.grading.sandbox import MEMORY, OUTPUT, Isolation, Limits, NotebookRun, check_sandbox, run_submission
 
-GRADER_VERSION = f"{COURSE_VERSION}+grader.2"
+GRADER_VERSION = f"{COURSE_VERSION}+grader.3"
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 SCRATCH = re.compile(r"/tmp/grading-[^/\s'\"]+")
+BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
+                  if isinstance(value, type) and issubclass(value, BaseException)} | {"NotAvailableWhileGrading"}
+MISSING = {"raised": ["Missing"], "error": "no result"}
 
 
 # ----------------------------------------------------------------------------- what is graded
@@ -49,6 +62,7 @@ class CheckSet:
 
     items: dict[str, GradedExercise]
     checks_hash: str
+    registered: dict[str, Exercise] = field(default_factory=dict)   # every exercise known, for the chapter views
 
 
 def load_private_checks(folder: Path | None) -> tuple[dict[str, list[Case]], list[Exercise], list[Path]]:
@@ -88,7 +102,7 @@ def build_check_set(chapters: set[str], checks_dir: Path | None = None) -> Check
     if unknown:
         raise ValueError(f"private checks name unknown exercises: {', '.join(unknown)}")
     chosen = {i: GradedExercise.build(e, private.get(i, [])) for i, e in exercises.items() if e.chapter in chapters}
-    return CheckSet(chosen, checks_hash(files))
+    return CheckSet(chosen, checks_hash(files), exercises)
 
 
 # ----------------------------------------------------------------------------- submissions
@@ -150,7 +164,9 @@ def _failure_status(kind: str, detail: str) -> str:
     return f"{kind}: {_clean(detail)}"
 
 
-def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits) -> StudentResult:
+def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits,
+                  isolations: dict[str, Isolation]) -> StudentResult:
+    """Grade one student: each chapter's notebooks run in a sandbox of their own, with that chapter's view."""
     notebooks, readable, invalid, records = [], [], [], {}
     for path in paths:
         record = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
@@ -164,27 +180,49 @@ def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits
             record["invalid"] = str(err)
         notebooks.append(record)
     owners = _assign(readable, checks)
-    results, review, graded = {}, [], []
+    results, review = {}, []
     for notebook in readable:
         review += [f"{notebook.path.name}, {finding}" for finding in submission.suspicious_constructs(notebook)]
-        mine = [i for i, owner in owners.items() if owner is notebook]
-        if mine:
-            graded.append((notebook, mine))
-    jobs = [(notebook.cells, [{"id": i, "function": checks.items[i].exercise.function, "cases": checks.items[i].cases,
-                               "implementations": list(checks.items[i].exercise.implementations)} for i in mine])
-            for notebook, mine in graded]
-    for (notebook, mine), run in zip(graded, run_submission(jobs, limits) if jobs else []):
-        record = records[notebook.path]
-        record["cell_errors"] = {str(k + 1): _clean(v) for k, v in sorted(run.cell_errors.items())}
-        record["cell_failures"] = {str(k + 1): _failure_status(f.kind, f.detail) for k, f in sorted(run.cell_failures.items())}
-        record["worker_restarts"] = run.restarts
-        for exercise_id in mine:
-            results[exercise_id] = _score(exercise_id, notebook, run, checks)
+    for exercise_id, notebook in sorted(owners.items()):
+        used = submission.reference_uses(notebook, checks.items[exercise_id].exercise)
+        if used:
+            review.append(f"{notebook.path.name}, exercise {exercise_id}: the answer refers to the course's own "
+                          f"implementation {', '.join(used)} (it raises while grading)")
+    deadline = time.monotonic() + limits.submission_seconds
+    collected = {path: {"cell_errors": {}, "cell_failures": {}, "worker_restarts": 0} for path in records}
+    for chapter in sorted({checks.items[i].exercise.chapter for i in owners}):
+        graded = []
+        for notebook in readable:
+            mine = [i for i, owner in owners.items() if owner is notebook and checks.items[i].exercise.chapter == chapter]
+            if mine:
+                graded.append((notebook, mine))
+        jobs = [(notebook.cells, [_exercise_job(checks.items[i]) for i in mine]) for notebook, mine in graded]
+        runs = run_submission(jobs, limits, isolations[chapter], deadline)
+        for (notebook, mine), run in zip(graded, runs):
+            found = collected[notebook.path]
+            found["cell_errors"].update({k + 1: _clean(v) for k, v in run.cell_errors.items()})
+            found["cell_failures"].update({k + 1: _failure_status(f.kind, f.detail) for k, f in run.cell_failures.items()})
+            found["worker_restarts"] += run.restarts
+            for exercise_id in mine:
+                results[exercise_id] = _score(exercise_id, notebook, run, checks)
+    for path, record in records.items():
+        if any(nb.path == path for nb in readable) and any(owner.path == path for owner in owners.values()):
+            found = collected[path]
+            record["cell_errors"] = {str(k): v for k, v in sorted(found["cell_errors"].items())}
+            record["cell_failures"] = {str(k): v for k, v in sorted(found["cell_failures"].items())}
+            record["worker_restarts"] = found["worker_restarts"]
     for exercise_id, item in checks.items.items():
         if exercise_id not in results:
             results[exercise_id] = _missing(item.exercise, paths, readable, invalid)
     ordered = [results[i] for i in sorted(results)]
     return StudentResult(name, ordered, notebooks, review)
+
+
+def _exercise_job(item: GradedExercise) -> dict:
+    """What the sandbox gets for one exercise: the function's name and the cases' inputs, nothing else."""
+    inputs = [(case.args, case.kwargs) for case in item.cases]
+    return {"id": item.exercise.id, "function": item.exercise.function,
+            "public": inputs[:item.n_public], "private": inputs[item.n_public:]}
 
 
 def _assign(readable: list[submission.Notebook], checks: CheckSet) -> dict:
@@ -213,58 +251,66 @@ def _missing(exercise: Exercise, paths, readable, invalid) -> ExerciseResult:
 
 
 def _score(exercise_id: str, notebook: submission.Notebook, run: NotebookRun, checks: CheckSet) -> ExerciseResult:
-    exercise = checks.items[exercise_id].exercise
+    item = checks.items[exercise_id]
+    exercise = item.exercise
     result = ExerciseResult(exercise_id, 0, exercise.points, "", notebook.path.name)
     count = notebook.defined_functions().get(exercise.function, 0)
     if count > 1:
         result.notes.append(f"{exercise.function} is defined {count} times; the last definition run was graded")
-    used = set(submission.reference_uses(notebook, exercise))
     report = run.exercises.get(exercise_id)
     if report is None:
         failure = run.exercise_failures[exercise_id]
         result.status = _failure_status(failure.kind, failure.detail)
         return result
-    used |= {name for name in report.get("tripped", []) if name in exercise.implementations}
     if not report.get("found"):
         errors = "; ".join(f"code cell {k + 1}: {_clean(v)}" for k, v in sorted(run.cell_errors.items())[:2])
         result.status = f"not found: {exercise.function} is not defined after running the notebook" + \
                         (f" ({errors})" if errors else "")
         return result
-    outcomes = report.get("outcomes")
-    if not isinstance(outcomes, list) or any(not isinstance(o, dict) for o in outcomes):
+    public = report["public"].get("outcomes")
+    private = report.get("private", {}).get("outcomes", [])
+    n_private = len(item.cases) - item.n_public
+    if not _well_formed(public, item.n_public) or not _well_formed(private, n_private):
         result.status = "crashed: the worker sent a malformed result"
         return result
-    if any(o.get("not_implemented") for o in outcomes):
+    if any(o.get("not_implemented") for o in public):
         result.status = "not implemented"
         return result
-    result.cases, first_failure = _judge(checks.items[exercise_id], outcomes)
-    if used:
-        result.status = "flagged: calls the course's own implementation " + ", ".join(sorted(used))
-    elif first_failure is None:
+    private = [{"raised": ["NotImplementedError"], "error": ""} if o.get("not_implemented") else o for o in private]
+    outcomes = public + [MISSING] * (item.n_public - len(public)) + private + [MISSING] * (n_private - len(private))
+    result.cases, first_failure = _judge(item, outcomes)
+    if first_failure is None:
         result.points, result.status = exercise.points, "ok"
     else:
         result.status = first_failure
     return result
 
 
+def _well_formed(outcomes, n_cases: int) -> bool:
+    return isinstance(outcomes, list) and len(outcomes) <= n_cases and all(isinstance(o, dict) for o in outcomes)
+
+
 def _judge(item: GradedExercise, outcomes: list[dict]) -> tuple[list[dict], str | None]:
     """Each case's record (as in results.json) and the exercise's status line, or ``None`` when every case passed.
 
     The status names the failing case that check() lists first: a resource limit, else a public case with a
-    hint of its own, else any public case, else a private one.
+    hint of its own, else any public case, else a private one. A private case's record and status say how it
+    failed (:func:`private_how`), never its inputs or expected value.
     """
     exercise, cases, failures = item.exercise, [], []
     for position, (case, want) in enumerate(zip(item.cases, item.expected)):
         private = position >= item.n_public
-        outcome = outcomes[position] if position < len(outcomes) else {"raised": ["Missing"], "error": "no result"}
+        outcome = outcomes[position]
         try:
             _validate_outcome(outcome)
             judged = judge_case(exercise, case, want, outcome)
             passed, message = judged.passed, _clean(judged.message)
+            how = "" if passed else private_how(case, want, outcome, exercise)
         except InvalidPlainData as err:
-            passed, message = False, f"the result is not plain data ({err})"
+            passed, message, how = False, f"the result is not plain data ({err})", "sent a result that is not plain data"
         cases.append({"name": case.name, "private": private, "passed": passed,
-                      "message": "" if private else message, "hint": "" if private or passed else (case.hint or exercise.hint),
+                      "message": how if private else message,
+                      "hint": "" if private or passed else (case.hint or exercise.hint),
                       "own_hint": bool(case.hint) and not private and not passed})
         if passed:
             continue
@@ -274,11 +320,57 @@ def _judge(item: GradedExercise, outcomes: list[dict]) -> tuple[list[dict], str 
         elif "File too large" in str(outcome.get("error", "")):
             failures.append((0, f"{OUTPUT}: case {case.name!r} printed too much"))
         elif private:
-            failures.append((3, f"failed a private check {case.name!r}"))
+            failures.append((3, f"failed a private check {case.name!r}: {how}"))
         else:
             failures.append((1 if case.hint else 2, f"failed case {case.name!r}: {brief(message, 300)}"))
     first = min(failures, key=lambda f: f[0], default=None)  # min keeps the earliest case among equal ranks
     return cases, first[1] if first else None
+
+
+def private_how(case: Case, expected, outcome: dict, exercise: Exercise) -> str:
+    """How an answer failed a private case, in words that show neither the case's inputs nor its expected value."""
+    raised = outcome.get("raised")
+    if raised:
+        name = raised[0] if raised[0] in BUILTIN_ERRORS else "an exception"
+        return f"raised the wrong kind of error ({name})" if case.raises else f"raised {name}"
+    if outcome.get("returned") is not None:
+        return "returned something that is not plain data"
+    if case.raises:
+        return "returned a value where an error was expected"
+    return _difference(expected, outcome["value"], exercise.rtol, exercise.atol)
+
+
+def _difference(expected, got, rtol: float, atol: float) -> str:
+    """The kind of the first difference between two plain values: wrong type, shape, index, values."""
+    numbers = (int, float)
+    if type(expected) in numbers or not isinstance(expected, dict):
+        same_kind = type(got) in numbers if type(expected) in numbers else type(got) is type(expected)
+        return "wrong value" if same_kind else "wrong type of result"
+    if not isinstance(got, dict) or got.get("kind") != expected["kind"]:
+        return "wrong type of result"
+    kind = expected["kind"]
+    if kind == "array":
+        if got["shape"] != expected["shape"]:
+            return "wrong shape"
+        return "wrong kind of values (bool vs number)" if got["dtype"] != expected["dtype"] else "wrong values"
+    if kind in ("series", "frame"):
+        if kind == "frame" and got["columns"] != expected["columns"]:
+            return "wrong columns"
+        if len(got["index"]) != len(expected["index"]):
+            return "wrong length"
+        if got["index"] != expected["index"]:
+            return "wrong index"
+        return _difference(expected["values"], got["values"], rtol, atol)
+    if kind == "sequence":
+        if len(got["items"]) != len(expected["items"]):
+            return "wrong number of items"
+        for position, (want, have) in enumerate(zip(expected["items"], got["items"])):
+            if compare(want, have, rtol, atol) is not None:
+                return f"item {position}: {_difference(want, have, rtol, atol)}"
+        return "wrong values"
+    if sorted(got["items"]) != sorted(expected["items"]):
+        return "wrong keys"
+    return "wrong value for one of the keys"
 
 
 def _validate_outcome(outcome: dict) -> None:
@@ -293,17 +385,47 @@ def _validate_outcome(outcome: dict) -> None:
 
 
 # ----------------------------------------------------------------------------- a whole cohort
+def build_isolations(chapters: set[str], registered: dict[str, Exercise], folder: Path,
+                     sandbox: bool) -> dict[str, Isolation]:
+    """One chapter view per chapter graded, in ``folder``; with ``sandbox``, checks that bubblewrap works here."""
+    stage = None
+    if sandbox and os.geteuid() == 0:  # mount points the sandbox's user can reach (see bwrap.Mounts)
+        os.chmod(folder, 0o711)
+        (Path(folder) / "stage").mkdir()
+        stage = make_stage(str(Path(folder) / "stage"), len(python_roots()) + 1)
+    isolations = {}
+    for chapter in sorted(chapters) or ["00"]:
+        view = Path(folder) / f"chapter{chapter}"
+        view.mkdir(mode=0o755)
+        build_view(chapter, registered, view)
+        write_etc(str(view))
+        isolations[chapter] = Isolation(str(view), chapter, sandbox, stage)
+    if sandbox:
+        problem = check_sandbox(next(iter(isolations.values())))
+        if problem:
+            raise SandboxUnavailable(problem)
+    return isolations
+
+
 def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 1, limits: Limits = Limits(),
-                 chapters: set[str] | None = None) -> tuple[list[StudentResult], CheckSet]:
-    """Grade every submission in parallel over ``jobs`` workers; results sorted by student name."""
+                 chapters: set[str] | None = None, sandbox: bool = True) -> tuple[list[StudentResult], CheckSet]:
+    """Grade every submission in parallel over ``jobs`` workers; results sorted by student name.
+
+    With ``sandbox`` (the default) student code runs in bubblewrap, and :class:`SandboxUnavailable` is
+    raised when that is impossible here; ``sandbox=False`` is only for submissions you trust.
+    """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     found = discover(submissions)
     chosen = chapters if chapters is not None else chapters_in(found)
     checks = build_check_set(chosen, checks_dir)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {name: pool.submit(grade_student, name, paths, checks, limits) for name, paths in found.items()}
-        results = [_result_or_error(name, futures[name], checks) for name in sorted(futures)]
+    graded_chapters = {item.exercise.chapter for item in checks.items.values()}
+    with tempfile.TemporaryDirectory(prefix="grading-views-") as folder:
+        isolations = build_isolations(graded_chapters, checks.registered, Path(folder), sandbox)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {name: pool.submit(grade_student, name, paths, checks, limits, isolations)
+                       for name, paths in found.items()}
+            results = [_result_or_error(name, futures[name], checks) for name in sorted(futures)]
     return results, checks
 
 

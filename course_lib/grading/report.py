@@ -7,10 +7,13 @@ on the same submissions writes identical files (run.json, which records the run,
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from course_lib.grading.check import brief, hint_groups, hint_label
 from course_lib.grading.grader import GRADER_VERSION, CheckSet, StudentResult
 
 GRADE_COLUMNS = ["student", "exercise", "points", "max_points", "status"]
-UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
+UNSAFE = re.compile(r"[^\w.\- ]")   # keeps letters and digits of every script
+MAX_STEM = 80
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -29,9 +33,34 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def file_stem(student: str) -> str:
-    """A file name for a student that cannot leave the output folder."""
-    stem = UNSAFE.sub("_", student).strip(" .")
-    return stem or "_"
+    """A readable file name for a student that cannot leave the output folder: the name in Unicode NFC,
+    every character but letters, digits, ``.``, ``-`` and spaces replaced by ``_``, at most 80 characters."""
+    stem = UNSAFE.sub("_", unicodedata.normalize("NFC", student)).strip(" .")
+    return stem[:MAX_STEM] or "_"
+
+
+def _disk_key(stem: str) -> str:
+    """Two stems that one disk could take for the same file (case-insensitive, normalising) share this key."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", stem).casefold())
+
+
+def file_stems(students: list[str]) -> dict[str, str]:
+    """Student name -> file stem, unique among the cohort even on a case-insensitive, Unicode-normalising disk.
+
+    A stem is :func:`file_stem`; when several names would share one (``김철수``/``이영희`` do not: Hangul is kept;
+    ``Casey``/``casey`` do), each gets ``-`` and the first 8 hex digits of the SHA-256 of its exact name."""
+    plain = {name: file_stem(name) for name in students}
+    shared = Counter(_disk_key(stem) for stem in plain.values())
+    stems = {name: f"{stem}-{_digest(name)[:8]}" if shared[_disk_key(stem)] > 1 else stem for name, stem in plain.items()}
+    taken = Counter(_disk_key(stem) for stem in stems.values())
+    for name, stem in stems.items():  # a hashed stem that meets another student's literal name: a longer hash
+        if taken[_disk_key(stem)] > 1:
+            stems[name] = f"{plain[name]}-{_digest(name)[:32]}"
+    return stems
+
+
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def grades_csv(results: list[StudentResult]) -> str:
@@ -84,26 +113,24 @@ def feedback_markdown(student: StudentResult) -> str:
 def failed_case_lines(cases: list[dict]) -> list[str]:
     """Markdown list of an exercise's failing cases, as check() shows them: each public case with expected vs
     got, followed by the hint that explains it (own hints first, a shared hint once); private checks last,
-    by name only."""
+    by name and how they failed (wrong shape, wrong values, an error's type), without inputs or expected values."""
     public = [c for c in cases if not c["passed"] and not c["private"]]
     lines = []
     for group, hint in hint_groups(public, lambda c: (c["hint"], c.get("own_hint", False))):
         lines += [f"- case **{c['name']}**: {brief(c['message'], 300)}" for c in group]
         if hint:
             lines.append(f"  - {hint_label(len(group))}: {hint}")
-    lines += [f"- a private check failed: {c['name']} (its details are kept by your instructor)"
-              for c in cases if not c["passed"] and c["private"]]
+    lines += [f"- a private check failed: {c['name']} ({c['message'] or 'failed'}; its inputs and expected value "
+              "are kept by your instructor)" for c in cases if not c["passed"] and c["private"]]
     return lines
 
 
 def review_csv(results: list[StudentResult]) -> str:
+    """What a human may want to read: constructs found by scanning the source (a review aid, not a defence)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "finding"])
     for student in results:
-        for row in student.exercises:
-            if row.status.startswith("flagged"):
-                writer.writerow([student.student, f"exercise {row.exercise}: {row.status}"])
         for finding in student.review:
             writer.writerow([student.student, finding])
     return buffer.getvalue()
@@ -112,8 +139,9 @@ def review_csv(results: list[StudentResult]) -> str:
 def write_outputs(out: Path, results: list[StudentResult], checks: CheckSet, run_info: dict) -> None:
     """All outputs; grades.csv last, so that its presence means the run finished."""
     out = Path(out)
+    stems = file_stems([student.student for student in results])
     for student in results:
-        stem = file_stem(student.student)
+        stem = stems[student.student]
         write_atomic(out / "results" / f"{stem}.json", results_json(student, checks))
         write_atomic(out / "feedback" / f"{stem}.md", feedback_markdown(student))
     write_atomic(out / "review.csv", review_csv(results))

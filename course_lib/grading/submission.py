@@ -1,9 +1,10 @@
 """Reading a submitted notebook without running it: its code cells, its chapters, and what its code refers to.
 
 Everything here runs in the grader's own process on the notebook *text*; no student code is
-executed. The static checks find answers that use the course's own implementation of an
-exercise (by resolving the notebook's imports) and constructs that can be used to get around
-the run-time checks (flagged for a human to review, without changing the score).
+executed. The static checks find answers that refer to the course's own implementation of an
+exercise (by resolving the notebook's imports) and constructs worth a human's look (``importlib``,
+``ctypes``, ``__closure__``, ...). They only feed ``review.csv``: a review aid that changes no score,
+never the defence — that is the sandbox (:mod:`course_lib.grading.bwrap`) and the chapter view.
 """
 from __future__ import annotations
 
