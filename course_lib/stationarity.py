@@ -134,7 +134,7 @@ def kpss_test(x, trend: str = "c", lags: int | None = None, alpha: float = 0.05)
     With ``lags=None`` the Newey-West bandwidth is chosen from the data (Hobijn et al. 1998),
     arch's current method; its notice about that change is silenced here on purpose. Where that choice
     cannot be computed (arch raises ``InfeasibleTestException`` on some over-differenced series), the
-    fixed rule $\lceil 12 (n/100)^{1/4} \rceil$ (Schwert 1989) is used instead; ``lags`` of the result
+    fixed rule $\\lceil 12 (n/100)^{1/4} \\rceil$ (Schwert 1989) is used instead; ``lags`` of the result
     says which bandwidth was used.
     """
     values = _series(x, "x")

@@ -51,7 +51,8 @@ def fit(model: nn.Module, train: DataLoader, val: DataLoader | None = None, epoc
     * ``weight_decay`` adds $\\lambda\\,\\theta$ to each gradient (Adam's L2 penalty).
     * ``clip_norm`` rescales the gradient when its global norm exceeds it: $g \\leftarrow g \\min(1, c/\\|g\\|)$.
     * ``scheduler="plateau"``: ``torch.optim.lr_scheduler.ReduceLROnPlateau`` on the validation loss
-      (multiply the rate by ``plateau_factor`` after ``plateau_patience`` epochs without improvement; the guide's
+      (multiply the rate by ``plateau_factor`` once more than ``plateau_patience`` epochs in a row bring no
+      improvement, as torch counts; the guide's
       ``verbose=True`` no longer exists: the rates are in ``history.learning_rate``). ``"cosine"``:
       ``CosineAnnealingLR`` from ``lr`` down to ``min_lr`` over ``epochs``,
       $\\eta_e = \\eta_{min} + \\tfrac12(\\eta_0 - \\eta_{min})(1 + \\cos(\\pi e / E))$.

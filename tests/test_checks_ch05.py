@@ -444,5 +444,43 @@ MISTAKES = {
              ("one rate too many", cos_one_too_many, "the first epoch uses lr"),
              ("a NumPy array", cos_array, "the first epoch uses lr")],
 }
+
+
+# ----------------------------------------------------------------------------- mistakes found in review
+def mh_broadcasts(p, y, w):
+    p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    w = _weights(w, y.shape[1])
+    return float(w @ ((p - y) ** 2).mean(axis=0) / w.sum())
+
+
+def es_relative_min_delta(losses, patience, min_delta):
+    best, best_epoch, waited = np.inf, None, 0
+    for epoch, loss in enumerate(losses):
+        if loss < best * (1 - min_delta):
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                return epoch + 1, best_epoch
+    return len(losses), best_epoch
+
+
+def es_never_resets(losses, patience, min_delta):
+    best, best_epoch, waited = np.inf, None, 0
+    for epoch, loss in enumerate(losses):
+        if loss < best - min_delta:
+            best, best_epoch = loss, epoch
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                return epoch + 1, best_epoch
+    return len(losses), best_epoch
+
+
+MISTAKES["05.3"] += [("no shape check: NumPy broadcasts (1, 3) against (4, 3)", mh_broadcasts,
+                      "compare the shapes yourself")]
+MISTAKES["05.4"] += [("min_delta taken as relative", es_relative_min_delta, "min_delta in the loss's units"),
+                     ("the wait counter never reset", es_never_resets, "resets the wait counter to 0")]
+
 (test_the_chapter_registers_its_exercises, test_the_reference_and_an_independent_answer_pass,
  test_a_plausible_mistake_fails_with_its_hint) = bank_tests(points=9, right=RIGHT, mistakes=MISTAKES)

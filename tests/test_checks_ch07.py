@@ -327,5 +327,37 @@ MISTAKES = {
              ("sum instead of mean", wk_sum, "mean width = (2 + 3) / 2"),
              ("width only on hits", wk_width_on_misses_only, "Width 2 always")],
 }
+
+
+# ----------------------------------------------------------------------------- mistakes found in review
+def pb_checks_only_upper(y_true, y_quantile, tau):
+    if tau >= 1:
+        raise ValueError("tau")
+    e = np.asarray(y_true) - np.asarray(y_quantile)
+    return float(np.mean(np.maximum(tau * e, (tau - 1) * e)))
+
+
+def cw_refuses_zero_width(y_true, lower, upper):
+    if np.any(np.asarray(lower) >= np.asarray(upper)):
+        raise ValueError("lower >= upper")
+    return float(np.mean((lower <= y_true) & (y_true <= upper))), float(np.mean(upper - lower))
+
+
+def mb_no_negative_check(n, block, starts):
+    starts = np.asarray(starts)
+    if starts.max() > n - block or len(starts) * block < n:
+        raise ValueError("bad starts")
+    return np.concatenate([np.arange(s, s + block) for s in starts])[:n]
+
+
+def aci_symmetric(alpha_t, alpha, gamma, y, lower, upper):
+    return float(alpha_t + gamma * (alpha - (not abs(y) <= upper)))
+
+
+MISTAKES["07.2"] += [("only tau >= 1 refused", pb_checks_only_upper, "raise ValueError for tau <= 0 too")]
+MISTAKES["07.3"] += [("a zero-width interval refused", cw_refuses_zero_width, "lower == upper is an interval of width 0")]
+MISTAKES["07.4"] += [("negative starts not refused", mb_no_negative_check, "a negative start would read positions")]
+MISTAKES["07.5"] += [("|y| <= upper as the hit test", aci_symmetric, "The interval is [lower, upper], not symmetric")]
+
 (test_the_chapter_registers_its_exercises, test_the_reference_and_an_independent_answer_pass,
  test_a_plausible_mistake_fails_with_its_hint) = bank_tests(points=9, right=RIGHT, mistakes=MISTAKES)

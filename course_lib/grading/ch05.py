@@ -137,6 +137,9 @@ def _multi_horizon_cases():
              hint="MSE, not RMSE or MAE: the mean of the squared errors, (1 + 9) / 2 = 5 for the first horizon."),
         Case("mismatched shapes: raise ValueError", (np.zeros((4, 3)), np.zeros((4, 2)), None), raises="ValueError",
              hint="prediction and target must have the same (batch, horizons) shape: raise ValueError otherwise."),
+        Case("shapes that broadcast, (1, 3) against (4, 3): raise ValueError", (np.zeros((1, 3)), np.ones((4, 3)), None),
+             raises="ValueError",
+             hint="NumPy would broadcast one row against four: compare the shapes yourself and raise ValueError."),
     ]
 
 
@@ -155,6 +158,12 @@ def _early_stopping_cases():
         Case("min_delta: smaller gains do not count", ([1.0, 0.95, 0.88, 0.85, 0.84, 0.83], 3, 0.1),
              hint="Improvement means loss < best - min_delta, and `best` changes only on an improvement: 0.95 is no "
                   "improvement on 1.0 with min_delta 0.1, so the best stays 1.0 and 0.88 < 0.9 is the next one."),
+        Case("min_delta is absolute, not relative", ([2.0, 1.85, 1.84, 1.83, 1.82], 2, 0.1),
+             hint="Improvement means loss < best - min_delta with min_delta in the loss's units: 1.85 < 2.0 - 0.1 is "
+                  "one (epoch 1); 1.84 and 1.83 are not, so training stops after epoch 3 and keeps epoch 1."),
+        Case("an improvement resets the wait", ([1.0, 1.1, 0.9, 1.0, 0.95, 0.8], 2, 0.0),
+             hint="An improvement resets the wait counter to 0: after 0.9 (epoch 2) the count starts again, so training "
+                  "stops after epoch 4 (5 epochs run) and keeps epoch 2's weights."),
         Case("patience None: run every epoch", ([3.0, 2.0, 2.5, 2.6, 2.7, 2.8, 1.9], None, 0.0),
              hint="patience=None means no early stop: all epochs run and the best one is restored."),
         Case("the first epoch is the best", ([0.5, 0.6, 0.7], 1, 0.0),

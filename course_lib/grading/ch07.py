@@ -89,6 +89,8 @@ def _pinball_cases():
              hint="At tau = 0.5 each point costs |e| / 2: mean = (0.5 + 0.5 + 2) / 3 = 1.0."),
         Case("tau outside (0, 1): raise ValueError", (np.array([1.0]), np.array([0.0]), 1.0), raises="ValueError",
              hint="tau must be strictly between 0 and 1: raise ValueError otherwise."),
+        Case("tau = 0: raise ValueError", (np.array([1.0]), np.array([0.0]), 0.0), raises="ValueError",
+             hint="tau must be strictly between 0 and 1 on both ends: raise ValueError for tau <= 0 too."),
     ]
 
 
@@ -111,6 +113,9 @@ def _coverage_cases():
         Case("a lower bound above its upper bound: raise ValueError", (np.array([0.0, 0.0]), np.array([-1.0, 1.0]),
                                                                        np.array([1.0, 0.5])), raises="ValueError",
              hint="lower[1] = 1.0 > upper[1] = 0.5 is not an interval: raise ValueError instead of scoring it."),
+        Case("a zero-width interval is legal", (np.array([0.5, 1.0]), np.array([0.5, 0.0]), np.array([0.5, 2.0])),
+             hint="lower == upper is an interval of width 0 (ACI can produce one); only lower > upper is an error. "
+                  "Here both points are covered: (1.0, 1.0)."),
     ]
 
 
@@ -135,6 +140,9 @@ def _block_cases():
                   "for start 8 (wrapping around to 0 is the CIRCULAR bootstrap, another method)."),
         Case("too few blocks: raise ValueError", (10, 3, np.array([0, 3, 6])), raises="ValueError",
              hint="3 blocks of 3 give 9 < n = 10 positions: raise ValueError."),
+        Case("a negative start: raise ValueError", (10, 3, np.array([0, -2, 5, 1])), raises="ValueError",
+             hint="Starts run from 0 to n - block: a negative start would read positions before the series (Python's "
+                  "negative indexing wraps silently). Raise ValueError."),
     ]
 
 
@@ -154,6 +162,9 @@ def _aci_cases():
                   "0.03 + 0.05 (0.1 - 1) = -0.015."),
         Case("no clipping below 0", (0.002, 0.1, 0.01, -9.0, -3.0, 3.0),
              hint="Do not clip: alpha_t <= 0 is allowed (it means an infinite interval next): 0.002 - 0.009 = -0.007."),
+        Case("below the lower bound, though |y| is under the upper one", (0.1, 0.1, 0.005, -1.25, -1.2, 1.3),
+             hint="The interval is [lower, upper], not symmetric: y = -1.25 < lower = -1.2 is a miss (err = 1), "
+                  "0.1 - 0.005 x 0.9 = 0.0955."),
         Case("no clipping above 1", (0.999, 0.1, 0.02, 0.0, -1.0, 1.0),
              hint="Do not clip: alpha_t >= 1 is allowed (an empty interval next): 0.999 + 0.002 = 1.001."),
     ]
