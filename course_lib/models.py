@@ -215,34 +215,38 @@ class PeepholeLSTM(nn.Module):
         return self.head(out[:, -1])
 
 
-def extract_seasonal_pattern(x: torch.Tensor, period: int) -> torch.Tensor:
+def extract_seasonal_pattern(x: torch.Tensor, period: int, horizon: int = 1) -> torch.Tensor:
     """The rows of the window in the forecast target's phase of a ``period``-step season (the guide leaves
     this function undefined; this is the course's definition).
 
-    The target is step T+1 of a window of steps 1..T, so its phase-mates inside the window are steps
-    T+1-p, T+1-2p, ... (e.g. the same weekday, with p = 5 trading days). Returns them oldest first:
-    (batch, window, f) -> (batch, floor(window / p), f). Needs window >= 2p.
+    The target is step T+h of a window of steps 1..T, so its phase-mates inside the window are steps
+    T+h-p, T+h-2p, ... that are <= T (e.g. the same weekday, with p = 5 trading days). Returns them oldest
+    first: (batch, window, f) -> (batch, about window / p, f). Needs window >= 2p. With h = p the last row
+    is one of them; with h = 1 and p = 5 the last row is not (it is the weekday before the target's).
     """
     window = x.shape[1]
     if period < 1 or window < 2 * period:
         raise ValueError(f"a seasonal period of {period} needs windows of at least {2 * period} steps, got {window}")
-    return x[:, window % period::period]           # positions T-kp of 0..T-1, oldest first
+    if horizon < 1:
+        raise ValueError(f"the horizon must be at least 1 step, got {horizon}")
+    return x[:, (window - 1 + horizon) % period::period]    # positions T-1+h-kp of 0..T-1, oldest first
 
 
 class SeasonalLSTM(nn.Module):
-    """One LSTM per seasonal period over ``extract_seasonal_pattern(x, p)``, fused (guide §7.2.2).
+    """One LSTM per seasonal period over ``extract_seasonal_pattern(x, p, horizon)``, fused (guide §7.2.2);
+    ``horizon`` is how many steps after the window's last row the target lies.
     (batch, window >= 2 max(periods), features) -> (batch, outputs)."""
 
-    def __init__(self, n_features: int, hidden: int, periods=(5, 21), outputs: int = 1):
+    def __init__(self, n_features: int, hidden: int, periods=(5, 21), outputs: int = 1, horizon: int = 1):
         super().__init__()
-        self.n_features, self.periods = n_features, tuple(periods)
+        self.n_features, self.periods, self.horizon = n_features, tuple(periods), horizon
         self.lstms = nn.ModuleList(nn.LSTM(n_features, hidden, batch_first=True) for _ in self.periods)
         self.fusion = nn.Linear(hidden * len(self.periods), hidden)
         self.head = nn.Linear(hidden, outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_windows(x, self.n_features, min_window=2 * max(self.periods))
-        finals = [lstm(extract_seasonal_pattern(x, p))[1][0][-1] for p, lstm in zip(self.periods, self.lstms)]
+        finals = [lstm(extract_seasonal_pattern(x, p, self.horizon))[1][0][-1] for p, lstm in zip(self.periods, self.lstms)]
         return self.head(F.relu(self.fusion(torch.cat(finals, dim=1))))
 
 

@@ -146,12 +146,12 @@ def test_the_model_table(lesson):
     printed, prose = lesson
     vol = printed[printed.index("LOG VOLATILITY of the next week"):printed.index("RETURN of the next day")]
     expected = {"window linear": "0.948", "single LSTM": "0.999", "stacked LSTM": "1.013", "transformer": "0.948",
-                "LSTM + additive attention": "1.045", "seasonal": "1.076", "residual": "0.962"}
+                "LSTM + additive attention": "1.045", "seasonal": "0.991", "residual": "0.962"}
     for name, median in expected.items():
         assert table_row(vol, name)[0] == median, name
         assert median in prose
     assert [float(v) for v in table_row(vol, "LSTM + additive attention")[1:3]][0] > 1   # worse on every seed
-    assert float(table_row(vol, "seasonal")[1]) > 1
+    assert float(table_row(vol, "seasonal")[2]) < 1                            # better than naive on every seed
     ret = printed[printed.index("RETURN of the next day"):]
     for name in ["window linear", "single LSTM", "LSTM + additive", "transformer"]:
         numbers = [float(v) for v in table_row(ret, name)]

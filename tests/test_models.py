@@ -176,6 +176,12 @@ def test_seasonal_pattern_picks_the_targets_phase():
     x = torch.arange(12.0)[None, :, None]                                # steps 0..11, target is step 12
     np.testing.assert_array_equal(models.extract_seasonal_pattern(x, 5)[0, :, 0].numpy(), [2.0, 7.0])
     np.testing.assert_array_equal(models.extract_seasonal_pattern(x, 3)[0, :, 0].numpy(), [0.0, 3.0, 6.0, 9.0])
+    # a target 5 steps after the window (step 16): phase-mates 11 and 6 (and 1) for p = 5
+    np.testing.assert_array_equal(models.extract_seasonal_pattern(x, 5, horizon=5)[0, :, 0].numpy(), [1.0, 6.0, 11.0])
+    # the target's own weekday, whatever the horizon: every returned row is a multiple of p before it
+    for horizon in range(1, 9):
+        rows = models.extract_seasonal_pattern(x, 4, horizon=horizon)[0, :, 0].numpy()
+        assert rows.max() > 11 - 4 and np.all((11 + horizon - rows) % 4 == 0), horizon
 
 
 def test_window_linear_trend_is_a_trailing_mean():

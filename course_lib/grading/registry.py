@@ -23,6 +23,7 @@ CHAPTER_MODULES = (
     "course_lib.grading.ch06",
     "course_lib.grading.ch07",
     "course_lib.grading.ch08",
+    "course_lib.grading.ch09",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 
