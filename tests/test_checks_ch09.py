@@ -259,5 +259,16 @@ MISTAKES = {
              ("forecast as a float", stream_prediction_float, "one value per output")],
 }
 
+
+# ----------------------------------------------------------------------------- mistakes found in review
+def pos_pads_with_delay(signals, delay):
+    if delay < 1:
+        raise ValueError("lookahead")
+    s = np.asarray(signals, dtype=float)
+    return np.r_[np.zeros(delay), s[:-delay]]
+
+
+MISTAKES["09.4"] += [("zeros(delay) prepended: too long when delay > n", pos_pads_with_delay, "One position per signal")]
+
 (test_the_chapter_registers_its_exercises, test_the_reference_and_an_independent_answer_pass,
  test_a_plausible_mistake_fails_with_its_hint) = bank_tests(points=8, right=RIGHT, mistakes=MISTAKES)

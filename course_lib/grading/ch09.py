@@ -138,6 +138,9 @@ def _position_cases():
              hint="Shift forward and fill the start with zeros; np.roll would wrap the last signal round to bar 0."),
         Case("a delay as long as the series", (np.array([1.0, 1.0, -1.0]), 3),
              hint="When delay >= len(signals) no signal is ever held: all positions are 0."),
+        Case("a delay longer than the series", (np.array([1.0, 1.0, -1.0]), 5),
+             hint="One position per signal whatever the delay: 3 positions here, all 0 (np.r_[zeros(delay), "
+                  "s[:-delay]] would return 5)."),
         Case("delay 0 is lookahead: raise ValueError", (np.array([1.0, -1.0, 1.0]), 0), raises="ValueError",
              hint="delay < 1 would earn the return of the bar that produced the signal: raise ValueError."),
         Case("negative delay: raise ValueError", (np.array([1.0, -1.0, 1.0]), -1), raises="ValueError",
