@@ -325,26 +325,32 @@ class ConvLSTMCell(nn.Module):
 
 
 class MultiHorizonLSTM(nn.Module):
-    """Forecasts of a cumulative target (e.g. the log return) over several horizons at once, 1 day, 1 week
-    and 1 month by default (guide §7.3.2 problem 3).
+    """Forecasts of a cumulative target over several horizons at once, 1 day, 1 week and 1 month by default
+    (guide §7.3.2 problem 3).
 
-    Consistency by construction: the heads forecast the increments over (0, h_1], (h_1, h_2], ... and the
-    outputs are their cumulative sums, so the 1-month forecast is the 1-week forecast plus the forecast for
-    days 6-21, never a separate guess. (batch, window, features) -> (batch, len(horizons)).
+    The heads forecast the increments over (0, h_1], (h_1, h_2], ... and the outputs are their cumulative sums,
+    so the 1-month forecast is the 1-week forecast plus the forecast for days 6-21, never a separate guess.
+    For cumulative log returns that adds nothing (any three numbers are a week plus a remainder); the constraint
+    bites for a cumulative **variance**, which cannot shrink with the horizon: ``increments="positive"`` passes the
+    increments through softplus, so the forecasts never decrease from one horizon to the next.
+    (batch, window, features) -> (batch, len(horizons)).
     """
 
-    def __init__(self, n_features: int, hidden: int, horizons=(1, 5, 21)):
+    def __init__(self, n_features: int, hidden: int, horizons=(1, 5, 21), increments: str = "free"):
         super().__init__()
         if list(horizons) != sorted(set(horizons)) or horizons[0] < 1:
             raise ValueError(f"horizons must be increasing positive step counts, got {horizons!r}")
-        self.n_features, self.horizons = n_features, tuple(horizons)
+        if increments not in ("free", "positive"):
+            raise ValueError(f"increments must be 'free' or 'positive', got {increments!r}")
+        self.n_features, self.horizons, self.positive = n_features, tuple(horizons), increments == "positive"
         self.lstm = nn.LSTM(n_features, hidden, batch_first=True)
         self.increments = nn.Linear(hidden, len(self.horizons))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_windows(x, self.n_features)
         out, _ = self.lstm(x)
-        return torch.cumsum(self.increments(out[:, -1]), dim=1)
+        steps = self.increments(out[:, -1])
+        return torch.cumsum(F.softplus(steps) if self.positive else steps, dim=1)
 
 
 def multi_horizon_loss(prediction: torch.Tensor, target: torch.Tensor, weights=None) -> torch.Tensor:

@@ -184,3 +184,16 @@ def test_training_attention_horizons_and_convlstm(lesson):
     assert all(row.split()[-1] == "True" for row in rows)
     assert all(float(v) >= 0.99 for row in rows for v in row.split()[1:4])
     assert "next position in 100% of the 8 unseen clips" in printed
+
+
+def test_positive_increments_keep_the_variance_horizons_in_order(lesson):
+    """The printed multi-horizon variance table: free heads break the ordering (median share 1.000 of windows),
+    positive increments never, with lower median errors at every horizon; the prose quotes those medians."""
+    printed, prose = lesson
+    table = printed[printed.index("cumulative squared return over the next 1, 5 and 21 days"):]
+    order = re.search(r"forecast lower\s+([\d.]+) \[[\d., ]+\]\s+([\d.]+) \[", table).groups()
+    assert order == ("1.000", "0.000")
+    for h in (1, 5, 21):
+        free, positive = re.search(rf"{h}-day RMSE / window average\s+([\d.]+) \[[\d., ]+\]\s+([\d.]+) \[", table).groups()
+        assert float(positive) < float(free), h
+        assert free in prose and positive in prose

@@ -165,6 +165,18 @@ def test_multi_horizon_forecasts_are_consistent_sums():
     assert torch.allclose(out[:, 2], increments.sum(dim=1))
 
 
+def test_positive_increments_never_let_a_longer_horizon_fall():
+    torch.manual_seed(3)
+    model = models.MultiHorizonLSTM(F, H, horizons=(1, 5, 21), increments="positive")
+    with torch.no_grad():
+        model.increments.bias.fill_(-5.0)                                 # raw increments far below zero
+        out = model(torch.randn(64, W, F))
+        raw = model.increments(model.lstm(torch.randn(64, W, F))[0][:, -1])
+    assert (raw < 0).all() and (out > 0).all() and (torch.diff(out, dim=1) > 0).all()
+    with pytest.raises(ValueError, match="increments"):
+        models.MultiHorizonLSTM(F, H, increments="monotone")
+
+
 def test_multi_horizon_loss_weights():
     prediction, target = torch.zeros(4, 3), torch.tensor([[1.0, 2.0, 4.0]] * 4)
     assert models.multi_horizon_loss(prediction, target).item() == pytest.approx((1 + 4 + 16) / 3)
