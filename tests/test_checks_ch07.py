@@ -283,7 +283,57 @@ def wk_width_on_misses_only(y_true, lower, upper, alpha):
     return float(np.mean(np.where(missed, 2 / alpha * (below + above), upper - lower)))
 
 
-RIGHT = {"07.1": cq_right, "07.2": pb_right, "07.3": cw_right, "07.4": mb_right, "07.5": aci_right, "07.6": wk_right}
+# ----------------------------------------------------------------------------- 07.7 regime terciles
+def _label(values, c1, c2, strict=False):
+    v = np.asarray(values, dtype=float)
+    if strict:
+        return np.where(v < c1, 0, np.where(v < c2, 1, 2)).astype(np.int64)
+    return np.where(v <= c1, 0, np.where(v <= c2, 1, 2)).astype(np.int64)
+
+
+def rt_right(calibration, values):
+    if len(calibration) < 3:
+        raise ValueError("at least 3 calibration values")
+    ordered, n = np.sort(np.asarray(calibration, dtype=float)), len(calibration)
+    cuts = []
+    for p in (1 / 3, 2 / 3):                       # linear interpolation by hand, position p (n - 1)
+        position = p * (n - 1)
+        low = int(math.floor(position))
+        high = min(low + 1, n - 1)
+        cuts.append(ordered[low] + (position - low) * (ordered[high] - ordered[low]))
+    return _label(values, *cuts)
+
+
+def rt_cuts_from_values(calibration, values):
+    if len(calibration) < 3:
+        raise ValueError("at least 3 calibration values")
+    return _label(values, *np.quantile(values, [1 / 3, 2 / 3]))
+
+
+def rt_pooled(calibration, values):
+    if len(calibration) < 3:
+        raise ValueError("at least 3 calibration values")
+    return _label(values, *np.quantile(np.concatenate([calibration, values]), [1 / 3, 2 / 3]))
+
+
+def rt_strict(calibration, values):
+    if len(calibration) < 3:
+        raise ValueError("at least 3 calibration values")
+    return _label(values, *np.quantile(calibration, [1 / 3, 2 / 3]), strict=True)
+
+
+def rt_lower_method(calibration, values):
+    if len(calibration) < 3:
+        raise ValueError("at least 3 calibration values")
+    return _label(values, *np.quantile(calibration, [1 / 3, 2 / 3], method="lower"))
+
+
+def rt_no_check(calibration, values):
+    return _label(values, *np.quantile(calibration, [1 / 3, 2 / 3]))
+
+
+RIGHT = {"07.1": cq_right, "07.2": pb_right, "07.3": cw_right, "07.4": mb_right, "07.5": aci_right, "07.6": wk_right,
+         "07.7": rt_right}
 
 MISTAKES = {
     "07.1": [("np.quantile(scores, 1 - alpha)", cq_np_quantile, "leave it out"),
@@ -321,6 +371,11 @@ MISTAKES = {
              ("clipped to [0, 1]", aci_clipped, "Do not clip"),
              ("clipped at 0", aci_clipped_below, "infinite interval next"),
              ("restarts from alpha", aci_restarts_from_alpha, "not alpha_t")],
+    "07.7": [("cut points from the values grouped", rt_cuts_from_values, "must not move the cut points"),
+             ("calibration and test pooled", rt_pooled, "nor both periods"),
+             ("< instead of <= at a cut point", rt_strict, "compare with <=, not <"),
+             ("np.quantile(..., method='lower')", rt_lower_method, "not the 'lower' or 'nearest' value"),
+             ("two calibration values accepted", rt_no_check, "at least 3 calibration values")],
     "07.6": [("1 / alpha", wk_one_over_alpha, "not 1 / alpha"),
              ("no width term", wk_no_width, "Width 2 always"),
              ("fixed penalty per miss", wk_fixed_penalty, "not a fixed amount"),
@@ -360,4 +415,4 @@ MISTAKES["07.4"] += [("negative starts not refused", mb_no_negative_check, "a ne
 MISTAKES["07.5"] += [("|y| <= upper as the hit test", aci_symmetric, "The interval is [lower, upper], not symmetric")]
 
 (test_the_chapter_registers_its_exercises, test_the_reference_and_an_independent_answer_pass,
- test_a_plausible_mistake_fails_with_its_hint) = bank_tests(points=9, right=RIGHT, mistakes=MISTAKES)
+ test_a_plausible_mistake_fails_with_its_hint) = bank_tests(points=10, right=RIGHT, mistakes=MISTAKES)

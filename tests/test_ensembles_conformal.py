@@ -260,6 +260,26 @@ def test_volatility_terciles_split_into_thirds_in_order():
     assert labels.tolist() == ["calm"] * 3 + ["middle"] * 3 + ["stormy"] * 3
 
 
+def test_volatility_terciles_agree_with_pandas_qcut_on_their_own_values():
+    values = np.random.default_rng(3).lognormal(size=301)
+    expected = pd.qcut(values, 3, labels=["calm", "middle", "stormy"]).astype(str)
+    assert E.volatility_terciles(values).tolist() == list(expected)
+
+
+def test_cut_points_from_a_reference_period_label_later_values_by_them():
+    rng = np.random.default_rng(4)
+    reference, later = rng.lognormal(size=200), rng.lognormal(mean=0.5, size=150)   # a stormier later period
+    cuts = E.tercile_cut_points(reference)
+    np.testing.assert_allclose(cuts, np.quantile(reference, [1 / 3, 2 / 3]))
+    expected = pd.cut(later, [-np.inf, *cuts, np.inf], labels=["calm", "middle", "stormy"]).astype(str)
+    labels = E.volatility_terciles(later, reference=reference)
+    assert labels.tolist() == list(expected)
+    assert (labels == "stormy").mean() > 0.45           # uneven groups: the later period is stormier
+    assert E.volatility_terciles([1.0, 5.0, 9.0], reference=np.arange(1.0, 10.0)).tolist() == \
+        ["calm", "middle", "stormy"]                    # cut points 11/3 and 19/3; a single later value works too
+    assert E.volatility_terciles([3.0], reference=np.arange(1.0, 10.0)).tolist() == ["calm"]
+
+
 def test_after_shocks_marks_the_weeks_from_each_shock():
     dates = pd.bdate_range("2015-08-01", "2016-03-31")
     mask = E.after_shocks(dates, ["2015-08-24", "2016-01-04"], weeks=2)
@@ -295,6 +315,10 @@ _Y, _P = np.arange(1.0, 21.0), np.zeros(20)
     (lambda: E.coverage_by_group(_Y, _P, _Y, ["a"] * 19), "one value per point"),
     (lambda: E.after_shocks(pd.bdate_range("2015-01-01", periods=5), []), "shock_dates is empty"),
     (lambda: E.volatility_terciles([1.0, np.nan, 2.0]), "volatility has 1 NaN"),
+    (lambda: E.volatility_terciles([1.0, 2.0], reference=[1.0, np.nan, 2.0, 3.0]), "reference has 1 NaN"),
+    (lambda: E.volatility_terciles([1.0, 2.0], reference=[1.0, 2.0]), "reference needs at least 3"),
+    (lambda: E.tercile_cut_points([2.0, 2.0, 2.0, 2.0, 5.0]), "no middle tercile"),
+    (lambda: E.volatility_terciles([1.0, np.nan], reference=[1.0, 2.0, 3.0]), "volatility has 1 NaN"),
 ])
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):

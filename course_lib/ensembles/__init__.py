@@ -11,7 +11,8 @@ Intervals are ``(lower, upper)`` pairs of (n,) arrays; member or sample forecast
 from course_lib.ensembles.conformal import (aci_update, adaptive_conformal_intervals, adaptive_quantile,
                                             conformal_quantile, conformal_rank, conformity_scores,
                                             minimum_calibration_size, split_conformal_interval)
-from course_lib.ensembles.coverage import TERCILES, after_shocks, coverage_by_group, coverage_table, volatility_terciles
+from course_lib.ensembles.coverage import (TERCILES, after_shocks, coverage_by_group, coverage_table,
+                                          tercile_cut_points, volatility_terciles)
 from course_lib.ensembles.ensembles import (block_bootstrap_indices, block_length, combine, fit_weights,
                                             iid_bootstrap_indices, inverse_mse_weights, member_predictions,
                                             nnls_weights, train_bootstrap_ensemble, train_member, train_seed_ensemble)
@@ -27,5 +28,5 @@ __all__ = [
     "check_quantiles", "PinballLoss", "non_crossing", "QuantileLSTM", "repeat_for_quantiles",
     "conformity_scores", "conformal_rank", "minimum_calibration_size", "conformal_quantile",
     "split_conformal_interval", "aci_update", "adaptive_quantile", "adaptive_conformal_intervals",
-    "TERCILES", "volatility_terciles", "after_shocks", "coverage_by_group", "coverage_table",
+    "TERCILES", "tercile_cut_points", "volatility_terciles", "after_shocks", "coverage_by_group", "coverage_table",
 ]

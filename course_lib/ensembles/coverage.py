@@ -17,15 +17,35 @@ from course_lib.validation import as_1d_float, positive_int
 TERCILES = ("calm", "middle", "stormy")
 
 
-def volatility_terciles(volatility) -> np.ndarray:
-    """Label each point "calm", "middle" or "stormy" by the tercile of ``volatility`` (n,) it falls in.
+def tercile_cut_points(reference) -> np.ndarray:
+    """The two cut points $(c_1, c_2)$ = the 1/3 and 2/3 sample quantiles of ``reference`` (n,), n >= 3
+    (``np.quantile``, linear interpolation, as ``pd.qcut``): (2,).
 
-    The cut points are the 1/3 and 2/3 sample quantiles of the values given (``pd.qcut``), so each group holds
-    about n/3 points. Use a volatility known before each target day (e.g. a lagged rolling or EWMA estimate) or
-    a realized one (to ask "how did it do on the days that turned out stormy"): say which.
+    Fix them on data that comes **before** the test period (e.g. the volatility forecasts of the calibration
+    days); cut points computed on the test period itself use the whole test period to label each of its days.
     """
-    values = as_1d_float(volatility, "volatility", min_length=3)
-    return np.asarray(pd.qcut(values, 3, labels=list(TERCILES)).astype(str))
+    values = as_1d_float(reference, "reference", min_length=3)
+    cuts = np.quantile(values, [1 / 3, 2 / 3])
+    if not cuts[0] < cuts[1]:
+        raise ValueError(f"reference has equal 1/3 and 2/3 quantiles ({cuts[0]:g}): no middle tercile to cut; "
+                         "give a reference with more distinct values")
+    return cuts
+
+
+def volatility_terciles(volatility, reference=None) -> np.ndarray:
+    """Label each point "calm", "middle" or "stormy": $v \\le c_1$, $c_1 < v \\le c_2$, $v > c_2$, with the cut
+    points $(c_1, c_2)$ = ``tercile_cut_points(reference)``. volatility (n,) -> labels (n,).
+
+    ``reference=None`` takes the cut points from ``volatility`` itself (``pd.qcut``: each group about n/3
+    points). On a test period that is an after-the-fact grouping; for a claim a forecaster could use, give the
+    values of an earlier period (e.g. the calibration days) as ``reference``: the groups are then uneven
+    whenever the test period is calmer or stormier than that period. Use a volatility known before each
+    target day (e.g. a lagged rolling or EWMA estimate) or a realized one (to ask "how did it do on the days
+    that turned out stormy"): say which.
+    """
+    values = as_1d_float(volatility, "volatility", min_length=1 if reference is not None else 3)
+    low, high = tercile_cut_points(values if reference is None else reference)
+    return np.where(values <= low, TERCILES[0], np.where(values <= high, TERCILES[1], TERCILES[2]))
 
 
 def after_shocks(dates, shock_dates, weeks: int = 8) -> np.ndarray:

@@ -1,11 +1,13 @@
 """Chapter 07 exercises: the conformal quantile with its (n+1) correction, the pinball loss, coverage and width, a
-moving-block resample, one ACI update, the Winkler (interval) score."""
+moving-block resample, one ACI update, the Winkler (interval) score, volatility terciles with cut points fixed on
+the calibration period."""
 from __future__ import annotations
 
 import numpy as np
 
 from course_lib import data
 from course_lib.ensembles.conformal import aci_update, conformal_quantile
+from course_lib.ensembles.coverage import TERCILES, volatility_terciles
 from course_lib.evaluation.metrics import coverage, interval_score, mean_width, pinball
 from course_lib.grading.registry import Case, Exercise
 
@@ -39,6 +41,11 @@ def aci_step_reference(alpha_t, alpha, gamma, y, lower, upper):
 
 def winkler_score_reference(y_true, lower, upper, alpha):
     return interval_score(y_true, lower, upper, alpha)
+
+
+def regime_terciles_reference(calibration, values):
+    labels = volatility_terciles(values, reference=calibration)       # "calm", "middle", "stormy"
+    return np.array([TERCILES.index(label) for label in labels], dtype=np.int64)
 
 
 def _returns() -> np.ndarray:
@@ -170,6 +177,39 @@ def _aci_cases():
     ]
 
 
+# ----------------------------------------------------------------------------- 07.7 regime terciles
+def _ewma_volatility():
+    """The RiskMetrics EWMA volatility forecast for each day (lambda = 0.94), known the evening before, in %."""
+    close = data.load_sp500()["Close"]
+    r = 100 * np.log(close).diff().dropna()
+    return np.sqrt((r ** 2).ewm(alpha=0.06, adjust=False).mean().shift(1))
+
+
+def _tercile_cases():
+    sigma = _ewma_volatility()
+    calibration, test = sigma["2013":"2014"].to_numpy(), sigma["2015":"2018"].to_numpy()
+    return [
+        Case("cut points from the calibration values, not from the values grouped",
+             (np.arange(1.0, 10.0), np.array([10.0, 11.0, 12.0, 2.0, 5.0])),
+             hint="c1, c2 = np.quantile(calibration, [1/3, 2/3]) = 3.667, 6.333 (the calibration values 1..9); the "
+                  "values grouped are all later days and must not move the cut points: 10, 11, 12 are stormy (2), "
+                  "2 calm (0), 5 middle (1)."),
+        Case("a value on a cut point belongs to the lower group", (np.array([0.0, 3.0, 6.0, 9.0]),
+                                                                   np.array([3.0, 6.0, 3.0001, 6.0001])),
+             hint="Cut points 3 and 6; v <= c1 is calm (0), c1 < v <= c2 middle (1), v > c2 stormy (2): 3.0 -> 0, "
+                  "6.0 -> 1 (compare with <=, not <)."),
+        Case("linear interpolation between calibration values", (np.array([16.0, 1.0, 8.0, 2.0, 4.0]),
+                                                                 np.array([2.5, 2.7, 6.5, 6.7])),
+             hint="np.quantile's default (linear) method: sorted 1 2 4 8 16, c1 at position 4/3 = 2 + (1/3)(4 - 2) = "
+                  "2.667, c2 at 8/3 = 4 + (2/3)(8 - 4) = 6.667 (not the 'lower' or 'nearest' value): 0, 1, 1, 2."),
+        Case("S&P 500: EWMA volatility, cut points from 2013-14, days of 2015-18", (calibration, test),
+             hint="Only the 504 calibration values set the cut points (not the test values, nor both periods "
+                  "pooled): 2015-18 was stormier than 2013-14, so the groups come out uneven."),
+        Case("fewer than 3 calibration values: raise ValueError", (np.array([1.0, 2.0]), np.array([1.5])),
+             raises="ValueError", hint="Terciles need at least 3 calibration values: raise ValueError."),
+    ]
+
+
 # ----------------------------------------------------------------------------- 07.6 Winkler score
 def _winkler_cases():
     r = _returns()[-250:]
@@ -221,4 +261,10 @@ EXERCISES = [
              "Mean over points of (upper - lower) + (2 / alpha)(lower - y) if y < lower + (2 / alpha)(y - upper) if "
              "y > upper, as a float.",
              also_implemented_by=("course_lib.evaluation.metrics:interval_score",)),
+    Exercise("07.7", "Volatility terciles with cut points fixed before the test", "regime_terciles", 1,
+             regime_terciles_reference, _tercile_cases,
+             "c1, c2 = np.quantile(calibration, [1/3, 2/3]); return an integer array, 0 where v <= c1, 1 where "
+             "c1 < v <= c2, 2 where v > c2; ValueError with fewer than 3 calibration values.",
+             also_implemented_by=("course_lib.ensembles.coverage:volatility_terciles",
+                                  "course_lib.ensembles.coverage:tercile_cut_points")),
 ]
