@@ -12,6 +12,8 @@ Usage: python tools/bench_grader.py [--students 30] [--jobs 2]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -75,6 +77,17 @@ def sandbox_startup(repeats: int = 3) -> float:
     return statistics.median(times)
 
 
+def one_student(folder: Path, student: Path, jobs: int = 1) -> float:
+    """Seconds to grade one student alone (same chapters, same default limits)."""
+    alone, out = folder / f"alone-{student.name}", folder / f"out-{student.name}"
+    alone.mkdir()
+    shutil.copytree(student, alone / student.name)
+    start = time.monotonic()
+    with contextlib.redirect_stdout(io.StringIO()):
+        grade(["grade", str(alone), "--out", str(out), "--jobs", str(jobs)])
+    return time.monotonic() - start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
@@ -89,6 +102,14 @@ def main() -> int:
         start = time.monotonic()
         code = grade(["grade", str(submissions), "--out", str(out), "--jobs", str(args.jobs)])
         seconds = time.monotonic() - start
+        costs = {kind: one_student(Path(tmp), submissions / f"student{number:02d}")
+                 for kind, number in (("reference (full marks)", 0), ("stubs", 1), ("wrong answer", 2),
+                                      ("infinite loop", 9))}
+    reference = costs["reference (full marks)"]
+    ratio = seconds / (args.students * reference / args.jobs)
+    print(f"total {seconds:.1f} s; reference student {reference:.1f} s (alone, same run); "
+          f"ratio {ratio:.2f} (= total / ({args.students} x reference / {args.jobs} jobs); goal <= 1.2)")
+    print("per-student cost, each graded alone: " + "; ".join(f"{kind} {value:.1f} s" for kind, value in costs.items()))
     print(f"grading {args.students} submissions (all chapters) with --jobs {args.jobs}: {seconds:.0f} s "
           f"({seconds / args.students:.1f} s per student, {seconds * args.jobs / args.students:.1f} s of one "
           f"worker slot per student)")

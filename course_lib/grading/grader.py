@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,8 @@ from course_lib.grading.chapter_view import build_view
 from course_lib.grading.check import brief, expected_outcome, judge_case
 from course_lib.grading.plain import InvalidPlainData, compare, validate_plain
 from course_lib.grading.registry import Case, Exercise, all_exercises
-from course_lib.grading.sandbox import MEMORY, OUTPUT, Isolation, Limits, NotebookRun, check_sandbox, run_submission
+from course_lib.grading.sandbox import (MEMORY, OUTPUT, Isolation, Limits, NotebookRun, check_sandbox, interrupt,
+                                       reset_interrupt, run_submission)
 
 GRADER_VERSION = f"{COURSE_VERSION}+grader.3"
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
@@ -53,6 +54,8 @@ class GradedExercise:
     def build(cls, exercise: Exercise, private_cases: list[Case]) -> GradedExercise:
         cases = exercise.cases() + list(private_cases)
         n_public = len(cases) - len(private_cases)
+        if exercise.judge is not None:   # a checklist item: judged on all its outcomes, no expected values
+            return cls(exercise, cases, n_public, [None] * len(cases))
         return cls(exercise, cases, n_public, [expected_outcome(exercise, case) for case in cases])
 
 
@@ -107,31 +110,67 @@ def build_check_set(chapters: set[str], checks_dir: Path | None = None) -> Check
 
 # ----------------------------------------------------------------------------- submissions
 def discover(submissions: Path) -> dict[str, list[Path]]:
-    """Student name -> notebooks: ``<student>.ipynb`` files and ``<student>/`` folders of notebooks."""
+    """Student name -> notebooks: ``<student>.ipynb`` entries and ``<student>/`` folders of notebooks.
+
+    Nothing is opened here and no symbolic link is followed (``lstat`` only): a symlink, FIFO, socket or
+    device is listed like a notebook under its own name, so that reading it fails with a reason in that
+    student's row (see :func:`submission.read_bytes`) and the rest of the batch goes on.
+    """
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise FileNotFoundError(f"submissions folder {submissions} does not exist")
     found: dict[str, list[Path]] = {}
-    for entry in sorted(submissions.iterdir()):
+    for entry in sorted(os.scandir(submissions), key=lambda e: e.name):
         if entry.name.startswith("."):
             continue
-        if entry.is_file() and entry.suffix == ".ipynb":
-            found.setdefault(entry.stem, []).append(entry)
-        elif entry.is_dir():
-            notebooks = [p for p in sorted(entry.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
-            found.setdefault(entry.name, []).extend(notebooks)
+        path = Path(entry.path)
+        real_dir = entry.is_dir(follow_symlinks=False)
+        if entry.name.endswith(".ipynb") and len(entry.name) > len(".ipynb"):
+            found.setdefault(entry.name[: -len(".ipynb")], []).append(path)
+        elif real_dir:
+            found.setdefault(entry.name, []).extend(_folder_notebooks(path))
+        elif not entry.is_file(follow_symlinks=False):  # a symlink, FIFO, socket, device: a row saying so
+            found.setdefault(entry.name, []).append(path)
     return found
 
 
-def chapters_in(found: dict[str, list[Path]]) -> set[str]:
+def _folder_notebooks(folder: Path) -> list[Path]:
+    """The ``*.ipynb`` entries under a student's folder, not following symbolic links, checkpoints left out."""
+    notebooks = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints" and not d.startswith("."))
+        notebooks += [Path(root) / name for name in files if name.endswith(".ipynb")]
+        notebooks += [Path(root) / name for name in dirs if name.endswith(".ipynb")]  # a folder named x.ipynb: a row
+    return sorted(set(notebooks))
+
+
+def parse_all(found: dict[str, list[Path]]) -> dict[Path, object]:
+    """Each submitted path, read and parsed once: a :class:`submission.Notebook` or the reason it cannot be read."""
+    parsed: dict[Path, object] = {}
+    for paths in found.values():
+        for path in paths:
+            parsed[path] = _parse(path)
+    return parsed
+
+
+def _parse(path: Path):
+    try:
+        return submission.read_notebook(path)
+    except submission.InvalidNotebook as err:
+        return str(err)
+    except (OSError, ValueError, RecursionError, MemoryError) as err:
+        return f"cannot be read ({type(err).__name__}: {_clean(str(err))[:200]})"
+
+
+def chapters_in(found: dict[str, list[Path]], parsed: dict[Path, object] | None = None) -> set[str]:
     """Chapters that any readable submitted notebook answers."""
+    parsed = parse_all(found) if parsed is None else parsed
     chapters = set()
     for paths in found.values():
         for path in paths:
-            try:
-                chapters |= submission.read_notebook(path).chapters
-            except (submission.InvalidNotebook, OSError):
-                continue
+            notebook = parsed.get(path)
+            if isinstance(notebook, submission.Notebook):
+                chapters |= notebook.chapters
     return chapters
 
 
@@ -165,19 +204,21 @@ def _failure_status(kind: str, detail: str) -> str:
 
 
 def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits,
-                  isolations: dict[str, Isolation]) -> StudentResult:
+                  isolations: dict[str, Isolation], parsed: dict[Path, object] | None = None,
+                  chapter_limits: dict[str, Limits] | None = None) -> StudentResult:
     """Grade one student: each chapter's notebooks run in a sandbox of their own, with that chapter's view."""
     notebooks, readable, invalid, records = [], [], [], {}
     for path in paths:
-        record = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        notebook = parsed[path] if parsed is not None and path in parsed else _parse(path)
+        record = {"file": _clean(path.name)}
         records[path] = record
-        try:
-            notebook = submission.read_notebook(path)
+        if isinstance(notebook, submission.Notebook):
+            record["sha256"] = notebook.sha256
             readable.append(notebook)
             record["syntax_errors"] = {str(k + 1): v for k, v in notebook.syntax_errors.items()}
-        except (submission.InvalidNotebook, OSError) as err:
-            invalid.append(f"{path.name}: {err}")
-            record["invalid"] = str(err)
+        else:
+            invalid.append(f"{_clean(path.name)}: {notebook}")
+            record["invalid"] = notebook
         notebooks.append(record)
     owners = _assign(readable, checks)
     results, review = {}, []
@@ -197,7 +238,7 @@ def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits
             if mine:
                 graded.append((notebook, mine))
         jobs = [(notebook.cells, [_exercise_job(checks.items[i]) for i in mine]) for notebook, mine in graded]
-        runs = run_submission(jobs, limits, isolations[chapter], deadline)
+        runs = run_submission(jobs, (chapter_limits or {}).get(chapter, limits), isolations[chapter], deadline)
         for (notebook, mine), run in zip(graded, runs):
             found = collected[notebook.path]
             found["cell_errors"].update({k + 1: _clean(v) for k, v in run.cell_errors.items()})
@@ -215,6 +256,8 @@ def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits
         if exercise_id not in results:
             results[exercise_id] = _missing(item.exercise, paths, readable, invalid)
     ordered = [results[i] for i in sorted(results)]
+    for notebook in readable:  # syntax trees can be large (a huge literal): free them with the student
+        notebook._trees = None
     return StudentResult(name, ordered, notebooks, review)
 
 
@@ -222,7 +265,8 @@ def _exercise_job(item: GradedExercise) -> dict:
     """What the sandbox gets for one exercise: the function's name and the cases' inputs, nothing else."""
     inputs = [(case.args, case.kwargs) for case in item.cases]
     return {"id": item.exercise.id, "function": item.exercise.function,
-            "public": inputs[:item.n_public], "private": inputs[item.n_public:]}
+            "public": inputs[:item.n_public], "private": inputs[item.n_public:],
+            "seconds": getattr(item.exercise, "time_limit_s", None)}
 
 
 def _assign(readable: list[submission.Notebook], checks: CheckSet) -> dict:
@@ -298,6 +342,18 @@ def _judge(item: GradedExercise, outcomes: list[dict]) -> tuple[list[dict], str 
     failed (:func:`private_how`), never its inputs or expected value.
     """
     exercise, cases, failures = item.exercise, [], []
+    if exercise.judge is not None:   # a checklist item: one verdict on all public outcomes
+        from course_lib.grading.check import judged_verdict
+        try:
+            for outcome in outcomes:
+                _validate_outcome(outcome)
+            passed, reason = judged_verdict(exercise, outcomes[:item.n_public])
+        except InvalidPlainData as err:
+            passed, reason = False, f"the result is not plain data ({err})"
+        reason = _clean(reason)
+        cases.append({"name": exercise.title, "private": False, "passed": passed, "message": reason,
+                      "hint": "" if passed else exercise.hint, "own_hint": False})
+        return cases, None if passed else f"failed the checklist item {exercise.title!r}: {brief(reason, 300)}"
     for position, (case, want) in enumerate(zip(item.cases, item.expected)):
         private = position >= item.n_public
         outcome = outcomes[position]
@@ -408,7 +464,9 @@ def build_isolations(chapters: set[str], registered: dict[str, Exercise], folder
 
 
 def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 1, limits: Limits = Limits(),
-                 chapters: set[str] | None = None, sandbox: bool = True) -> tuple[list[StudentResult], CheckSet]:
+                 chapters: set[str] | None = None, sandbox: bool = True, calibrate: bool = False,
+                 calibration_cache: Path | None = None,
+                 calibration: tuple[float, float] = (5.0, 5.0)) -> tuple[list[StudentResult], CheckSet]:
     """Grade every submission in parallel over ``jobs`` workers; results sorted by student name.
 
     With ``sandbox`` (the default) student code runs in bubblewrap, and :class:`SandboxUnavailable` is
@@ -417,16 +475,49 @@ def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     found = discover(submissions)
-    chosen = chapters if chapters is not None else chapters_in(found)
+    parsed = parse_all(found)
+    chosen = chapters if chapters is not None else chapters_in(found, parsed)
     checks = build_check_set(chosen, checks_dir)
     graded_chapters = {item.exercise.chapter for item in checks.items.values()}
     with tempfile.TemporaryDirectory(prefix="grading-views-") as folder:
         isolations = build_isolations(graded_chapters, checks.registered, Path(folder), sandbox)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {name: pool.submit(grade_student, name, paths, checks, limits, isolations)
-                       for name, paths in found.items()}
-            results = [_result_or_error(name, futures[name], checks) for name in sorted(futures)]
+        reset_interrupt()
+        chapter_limits = _calibrated(checks, isolations, limits, calibration_cache, calibration) if calibrate else {}
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        futures = {name: pool.submit(grade_student, name, paths, checks, limits, isolations, parsed, chapter_limits)
+                   for name, paths in found.items()}
+        try:
+            wait(list(futures.values()))
+        except KeyboardInterrupt:  # Ctrl-C: kill every sandbox now, report who was not graded
+            interrupt()
+            pool.shutdown(wait=True, cancel_futures=True)
+            not_graded = sorted(n for n, f in futures.items() if f.cancelled() or f.exception() is not None)
+            raise CohortInterrupted(not_graded) from None
+        pool.shutdown(wait=True)
+        results = [_result_or_error(name, futures[name], checks) for name in sorted(futures)]
     return results, checks
+
+
+def _calibrated(checks: CheckSet, isolations: dict[str, Isolation], limits: Limits, cache: Path | None,
+                calibration: tuple[float, float]) -> dict[str, Limits]:
+    """Per-chapter limits from the reference solutions' timings (see :mod:`calibrate`)."""
+    from course_lib.grading.calibrate import calibrated_limits
+
+    chapters: dict[str, list[dict]] = {}
+    for exercise_id, item in sorted(checks.items.items()):
+        chapters.setdefault(item.exercise.chapter, []).append(_exercise_job(item))
+    key = f"{GRADER_VERSION}\0{checks.checks_hash}\0{limits}"
+    factor, floor = calibration
+    return calibrated_limits({c: j for c, j in chapters.items() if c in isolations}, isolations, limits, key, cache,
+                             factor, floor)
+
+
+class CohortInterrupted(Exception):
+    """Grading was interrupted (Ctrl-C); ``not_graded`` names the students without a grade."""
+
+    def __init__(self, not_graded: list[str]):
+        super().__init__(f"interrupted; {len(not_graded)} student(s) not graded")
+        self.not_graded = not_graded
 
 
 def _result_or_error(name: str, future, checks: CheckSet) -> StudentResult:

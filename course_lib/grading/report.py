@@ -1,4 +1,4 @@
-"""Writing a cohort's grades: grades.csv, one results JSON and one Markdown feedback file per student.
+"""Writing a cohort's grades: grades.csv, totals.csv, one results JSON and one Markdown feedback file per student.
 
 Every file is written to a temporary name and renamed into place, so an interrupted run never
 leaves a half-written file; nothing in these files depends on timing, so re-running the grader
@@ -25,11 +25,64 @@ UNSAFE = re.compile(r"[^\w.\- ]")   # keeps letters and digits of every script
 MAX_STEM = 80
 
 
+TEMP_MARK = ".tmp-grader-"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that no reader, and no SIGKILL, ever sees a partial file.
+
+    The bytes go to an anonymous file (``O_TMPFILE``: it has no name until complete, so a kill while
+    writing leaves nothing behind), which is then linked under a temporary name and renamed over ``path``.
+    Where ``O_TMPFILE`` is not supported, a named temporary file is used; :func:`remove_stale_temporaries`
+    removes any such file left by a killed run.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
+    data = text.encode("utf-8", "backslashreplace")
+    temporary = path.with_name(f".{path.name}{TEMP_MARK}{os.getpid()}")
+    if not _link_anonymous(path.parent, data, temporary):
+        temporary.write_bytes(data)
     os.replace(temporary, path)
+
+
+def _link_anonymous(folder: Path, data: bytes, name: Path) -> bool:
+    """Write ``data`` to an ``O_TMPFILE`` file in ``folder`` and link it as ``name``; False where unsupported."""
+    try:
+        fd = os.open(folder, os.O_WRONLY | os.O_TMPFILE | os.O_CLOEXEC, 0o644)
+    except (AttributeError, OSError):
+        return False
+    try:
+        _write_all(fd, data)
+        os.link(f"/proc/self/fd/{fd}", name, follow_symlinks=True)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Remove temporary files that a killed run may have left in the output folder."""
+    for folder in (out, out / "results", out / "feedback"):
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                if TEMP_MARK in entry.name and entry.is_file():
+                    entry.unlink(missing_ok=True)
+
+
+def cell(text) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP rule): text beginning with ``= + - @``,
+    a tab or a carriage return gets a leading ``'``, which spreadsheets show as plain text. Numbers are unchanged."""
+    if isinstance(text, (int, float)):
+        return text
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def file_stem(student: str) -> str:
@@ -69,8 +122,45 @@ def grades_csv(results: list[StudentResult]) -> str:
     writer.writerow(GRADE_COLUMNS)
     for student in results:
         for row in student.exercises:
-            writer.writerow([student.student, row.exercise, row.points, row.max_points, row.status])
+            writer.writerow([cell(student.student), row.exercise, row.points, row.max_points, cell(row.status)])
     return buffer.getvalue()
+
+
+def totals_csv(results: list[StudentResult]) -> str:
+    """One row per student — student, total, max, then each chapter's points — the shape gradebooks import."""
+    chapters = sorted({row.exercise.split(".")[0] for student in results for row in student.exercises})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "total", "max", *[f"chapter {c}" for c in chapters]])
+    for student in results:
+        by_chapter = {c: 0 for c in chapters}
+        for row in student.exercises:
+            by_chapter[row.exercise.split(".")[0]] += row.points
+        writer.writerow([cell(student.student), sum(r.points for r in student.exercises),
+                         sum(r.max_points for r in student.exercises), *by_chapter.values()])
+    return buffer.getvalue()
+
+
+def rubric_lines(student: StudentResult) -> list[str]:
+    """Items an instructor judges by hand (a chapter module's ``RUBRIC``), for each chapter graded, not scored."""
+    lines = []
+    for chapter in sorted({row.exercise.split(".")[0] for row in student.exercises}):
+        items = chapter_rubric(chapter)
+        if items:
+            lines += ["", f"## For the instructor to judge (not scored): chapter {chapter}", ""]
+            lines += [f"- [ ] {item}" for item in items]
+    return lines
+
+
+def chapter_rubric(chapter: str) -> list[str]:
+    """``RUBRIC`` of the chapter's grading module (``course_lib.grading.chNN``), or [] when it defines none."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"course_lib.grading.ch{chapter}")
+    except ImportError:
+        return []
+    return [str(item) for item in getattr(module, "RUBRIC", [])]
 
 
 def results_json(student: StudentResult, checks: CheckSet) -> str:
@@ -106,7 +196,8 @@ def feedback_markdown(student: StudentResult) -> str:
             lines += ["", f"## Notebook {notebook['file']}", ""]
             if "invalid" in notebook:
                 lines.append(f"- could not be read: {notebook['invalid']}")
-            lines += [f"- code cell {cell}: {problem}" for cell, problem in sorted(problems.items(), key=lambda kv: int(kv[0]))]
+            lines += [f"- code cell {number}: {problem}" for number, problem in sorted(problems.items(), key=lambda kv: int(kv[0]))]
+    lines += rubric_lines(student)
     return "\n".join(lines) + "\n"
 
 
@@ -132,13 +223,14 @@ def review_csv(results: list[StudentResult]) -> str:
     writer.writerow(["student", "finding"])
     for student in results:
         for finding in student.review:
-            writer.writerow([student.student, finding])
+            writer.writerow([cell(student.student), cell(finding)])
     return buffer.getvalue()
 
 
 def write_outputs(out: Path, results: list[StudentResult], checks: CheckSet, run_info: dict) -> None:
     """All outputs; grades.csv last, so that its presence means the run finished."""
     out = Path(out)
+    remove_stale_temporaries(out)
     stems = file_stems([student.student for student in results])
     for student in results:
         stem = stems[student.student]
@@ -146,4 +238,5 @@ def write_outputs(out: Path, results: list[StudentResult], checks: CheckSet, run
         write_atomic(out / "feedback" / f"{stem}.md", feedback_markdown(student))
     write_atomic(out / "review.csv", review_csv(results))
     write_atomic(out / "run.json", json.dumps(run_info, indent=2) + "\n")
+    write_atomic(out / "totals.csv", totals_csv(results))
     write_atomic(out / "grades.csv", grades_csv(results))

@@ -19,6 +19,7 @@ import select
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,7 @@ class NotebookRun:
     exercises: dict[str, dict] = field(default_factory=dict)   # id -> {"found", "public", ["private"]}
     exercise_failures: dict[str, UnitFailure] = field(default_factory=dict)
     restarts: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)   # unit ("cell:0:3", "cases:00.1:public") -> wall time
 
 
 def _environment(home: str) -> dict:
@@ -152,11 +154,27 @@ class _Worker:
         finally:
             for fd in (*passed, info_write):
                 os.close(fd)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        if _INTERRUPTED.is_set():
+            self.kill_now()
         os.set_blocking(self.private_write, False)
         self.private_data: bytes | None = None   # set when the private cases' turn comes
         self.buffer = b""
         self.sandbox_pid: int | None = None
         self.sandboxed = isolation.sandbox
+
+    def kill_now(self) -> None:
+        """SIGKILL the sandbox's process group at once (from any thread); :meth:`stop` still reaps it."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.sandbox_pid is not None:
+            try:
+                os.kill(self.sandbox_pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def send_private(self, payload: dict) -> None:
         self.private_data = pickle.dumps(payload)
@@ -164,6 +182,8 @@ class _Worker:
     def next_event(self, deadline: float) -> dict | None:
         """The next event, None at end of stream; raises TimeoutError at the deadline."""
         while b"\n" not in self.buffer:
+            if _INTERRUPTED.is_set():
+                raise GradingInterrupted("interrupted")
             if len(self.buffer) > MAX_LINE_BYTES:
                 return {"type": "oversized"}
             remaining = deadline - time.monotonic()
@@ -231,6 +251,8 @@ class _Worker:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         code = self.process.wait()
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         for fd in (self.read_fd, self.info_fd, self.private_write):
             if fd >= 0:
                 os.close(fd)
@@ -263,8 +285,42 @@ def _death(worker: _Worker, code: int, limits: Limits) -> UnitFailure:
     return UnitFailure(CRASHED, f"the process exited with status {code}")
 
 
-def _unit_limit(unit: str, limits: Limits) -> float:
-    return limits.cell_seconds if unit.startswith("cell:") else limits.exercise_seconds
+def _unit_limit(unit: str, limits: Limits, protocol: Protocol | None = None) -> float:
+    """A cell's limit, or an exercise's: its own ``seconds`` (``Exercise.time_limit_s``) when set."""
+    if unit.startswith("cell:"):
+        return limits.cell_seconds
+    own = _own_seconds(unit, protocol)
+    return own if own is not None else limits.exercise_seconds
+
+
+def _own_seconds(unit: str | None, protocol: Protocol | None) -> float | None:
+    if unit is None or protocol is None or not unit.startswith("cases:"):
+        return None
+    exercise_id = unit.split(":")[1]
+    return next((e.get("seconds") for e in protocol.exercises if e["id"] == exercise_id), None)
+
+
+# ----------------------------------------------------------------------------- stopping everything (Ctrl-C)
+class GradingInterrupted(Exception):
+    """The run was interrupted: every sandbox was killed."""
+
+
+_INTERRUPTED = threading.Event()
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def interrupt() -> None:
+    """Kill every running sandbox and make every further start raise :class:`GradingInterrupted`."""
+    _INTERRUPTED.set()
+    with _LIVE_LOCK:
+        workers = list(_LIVE)
+    for worker in workers:
+        worker.kill_now()
+
+
+def reset_interrupt() -> None:
+    _INTERRUPTED.clear()
 
 
 # ----------------------------------------------------------------------------- a submission
@@ -284,6 +340,8 @@ def run_submission(notebooks: list[tuple[list[str], list[dict]]], limits: Limits
     deadline = deadline if deadline is not None else time.monotonic() + limits.submission_seconds
     restarts = 0
     while True:
+        if _INTERRUPTED.is_set():
+            raise GradingInterrupted("interrupted")
         pending = {k: [e for e in exercises if not _complete(runs[k], e) and e["id"] not in runs[k].exercise_failures]
                    for k, (_, exercises) in enumerate(notebooks)}
         pending = {k: left for k, left in pending.items() if left}
@@ -300,7 +358,8 @@ def run_submission(notebooks: list[tuple[list[str], list[dict]]], limits: Limits
             break
         job = {"notebooks": [{"index": k, "cells": notebooks[k][0], "skip_cells": sorted(skips[k]),
                               "exercises": [{"id": e["id"], "function": e["function"], "public": e["public"],
-                                             "private": len(e["private"])} for e in left]}
+                                             "private": len(e["private"]), "seconds": e.get("seconds")}
+                                            for e in left]}
                              for k, left in pending.items()]}
         with tempfile.TemporaryDirectory(prefix="grading-") as folder:
             failed_unit = _run_worker(job, private, limits, isolation, Path(folder), runs, owner, deadline)
@@ -348,9 +407,11 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
                 event = worker.next_event(min(deadline, submission_deadline))
             except TimeoutError:
                 worker.stop()
-                limit = _unit_limit(current, limits) if current else limits.startup_seconds
+                limit = _unit_limit(current, limits, protocol) if current else limits.startup_seconds
                 if time.monotonic() >= submission_deadline:
                     return current, UnitFailure(TIMEOUT, f"the submission used up its {limits.submission_seconds:.0f} s")
+                if _own_seconds(current, protocol) is not None:
+                    return current, UnitFailure(TIMEOUT, f"exceeded its time budget of {limit:g} s")
                 return current, UnitFailure(TIMEOUT, f"still running after {limit:.0f} s")
             if event is None:  # the worker ended: let the sandbox finish, so that its exit status is the worker's
                 code = worker.stop(grace=5.0)
@@ -360,8 +421,13 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
                 ready = True
             elif kind == "start" and ready and current is None and event.get("unit") == protocol.next_unit(reports):
                 current = event["unit"]
-                deadline = time.monotonic() + _unit_limit(current, limits)
+                started = time.monotonic()
+                deadline = started + _unit_limit(current, limits, protocol)
             elif kind == "end" and current is not None and event.get("unit") == current:
+                parts = current.split(":")
+                run_index = int(parts[1]) if parts[0] == "cell" else owner.get(parts[1])
+                if run_index is not None:
+                    runs[run_index].seconds[current] = time.monotonic() - started
                 if current.startswith("cell:") and event.get("error"):
                     _, notebook, index = current.split(":")
                     runs[int(notebook)].cell_errors[int(index)] = str(event["error"])[:1000]

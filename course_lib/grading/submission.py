@@ -9,14 +9,21 @@ never the defence — that is the sandbox (:mod:`course_lib.grading.bwrap`) and 
 from __future__ import annotations
 
 import ast
+import errno
+import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading.registry import Exercise, all_exercises
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
+BIG_CELL = 256 * 1024   # characters: a larger cell (a pasted data literal) is not parsed here; parsing a 6 MB
+                        # list literal takes ~1.3 GB and ~10 s, so only the sandbox compiles it, under its limits
+TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
 CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d)\.\d+["']""")
 SUSPICIOUS_NAMES = {
     "__import__": "dynamic import (__import__)",
@@ -45,6 +52,10 @@ class Notebook:
     cells: list[str]                      # code cells as run: plain Python, the learner's check() calls removed
     syntax_errors: dict[int, str] = field(default_factory=dict)
     checked_chapters: set[str] = field(default_factory=set)   # chapters named in the learner's check() calls
+    sha256: str = ""
+    unparsed: set[int] = field(default_factory=set)   # cells over BIG_CELL characters: run, never parsed here
+    _trees: list | None = field(default=None, repr=False, compare=False)
+    _functions: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def chapters(self) -> set[str]:
@@ -55,53 +66,110 @@ class Notebook:
         return found
 
     def trees(self) -> list[ast.Module]:
-        trees = []
-        for index, source in enumerate(self.cells):
-            if index in self.syntax_errors:
-                continue
-            trees.append(ast.parse(source))
-        return trees
+        """The syntax trees of the cells that parse, built once (a huge literal is parsed once, not per question)."""
+        if self._trees is None:
+            self._trees = [ast.parse(source) for index, source in enumerate(self.cells) if self.parsed(index)]
+        return self._trees
+
+    def parsed(self, index: int) -> bool:
+        """Whether code cell ``index`` is parsed here (not too large, no syntax error)."""
+        return index not in self.syntax_errors and index not in self.unparsed
 
     def defined_functions(self) -> dict[str, int]:
         """Top-level function name -> how many times the notebook defines it."""
+        if self._functions is not None:
+            return self._functions
         counts: dict[str, int] = {}
         for tree in self.trees():
             for node in tree.body:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     counts[node.name] = counts.get(node.name, 0) + 1
+        for index in sorted(self.unparsed):  # a huge cell: top-level ``def name(`` lines, found without parsing
+            for name in TOP_LEVEL_DEF.findall(self.cells[index]):
+                counts[name] = counts.get(name, 0) + 1
+        self._functions = counts
         return counts
 
 
-def read_notebook(path: Path) -> Notebook:
-    """Parse a .ipynb file; raise :class:`InvalidNotebook` with a reason a student can act on."""
-    path = Path(path)
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidNotebook(f"the file is {size / 2**20:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed")
+def read_bytes(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The file's bytes, read once, without following a symlink or opening anything but a regular file.
+
+    ``O_NOFOLLOW | O_NONBLOCK`` and an ``fstat`` check before reading: a FIFO, socket or device is
+    never read from (opening a FIFO non-blocking returns at once), and at most ``limit + 1`` bytes are read.
+    """
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise InvalidNotebook("not a regular file (a symbolic link, not followed)") from None
+        raise InvalidNotebook(f"cannot be opened ({err.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidNotebook(f"not a regular file ({file_kind(info.st_mode)})")
+        if info.st_size > limit:
+            raise InvalidNotebook(f"the file is {info.st_size / 2**20:.0f} MB, more than the {limit // 2**20} MB allowed")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(2**20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise InvalidNotebook(f"the file grew past the {limit // 2**20} MB allowed while being read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def file_kind(mode: int) -> str:
+    """A word for what a non-regular directory entry is."""
+    for test, word in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return word
+    return "not a regular file"
+
+
+def read_notebook(path: Path, data: bytes | None = None) -> Notebook:
+    """Parse a .ipynb file (or its bytes, already read); raise :class:`InvalidNotebook` with a reason a student can act on."""
+    path = Path(path)
+    data = read_bytes(path) if data is None else data
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise InvalidNotebook(f"the file is {len(data) / 2**20:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB allowed")
+    try:
+        document = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidNotebook("the file is not UTF-8 text") from None
     except json.JSONDecodeError as err:
         raise InvalidNotebook(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise InvalidNotebook("JSON nested too deeply to be a notebook") from None
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         raise InvalidNotebook("not a Jupyter notebook (no list of cells)")
-    cells, errors, checked = [], {}, set()
+    cells, errors, checked, unparsed = [], {}, set(), set()
     for cell in document["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
         if not isinstance(source, str):
             raise InvalidNotebook("a code cell's source is not text")
         checked |= set(CHECK_CALL.findall(source))
+        if len(source) > BIG_CELL:
+            unparsed.add(len(cells))
+            cells.append(source)   # not even IPython's transformer (~0.8 GB on 6 MB): a magic there fails in the sandbox
+            continue
         python = _plain_python(source)
         try:
             python = _without_self_checks(python)
         except SyntaxError as err:
             errors[len(cells)] = f"SyntaxError: {err.msg} (line {err.lineno})"
         cells.append(python)
-    return Notebook(path, cells, errors, checked)
+    return Notebook(path, cells, errors, checked, hashlib.sha256(data).hexdigest(), unparsed)
 
 
 def _without_self_checks(source: str) -> str:
@@ -232,11 +300,13 @@ def reference_uses(notebook: Notebook, exercise: Exercise) -> list[str]:
 
 def suspicious_constructs(notebook: Notebook) -> list[str]:
     """Constructs that can subvert run-time checks, with the cell they appear in (for human review)."""
-    found = []
-    for index, source in enumerate(notebook.cells):
-        if index in notebook.syntax_errors:
+    found = [f"code cell {index + 1}: {len(notebook.cells[index]) / 2**20:.1f} MB of code, too large to scan"
+             for index in sorted(notebook.unparsed)]
+    parsed = iter(notebook.trees())
+    for index, _source in enumerate(notebook.cells):
+        if not notebook.parsed(index):
             continue
-        for node in ast.walk(ast.parse(source)):
+        for node in ast.walk(next(parsed)):
             name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
