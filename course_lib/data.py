@@ -22,6 +22,14 @@ class DataValidationError(ValueError):
     """Raised when a dataset breaks a rule; the message names the column, row and rule."""
 
 
+class UnsortedDatesError(DataValidationError):
+    """A file's dates go back in time: a row is dated before the one above it."""
+
+
+class DateGapError(DataValidationError):
+    """A file's dates skip more calendar days than a market closes for (``load_csv``'s ``max_gap_days``)."""
+
+
 # ----------------------------------------------------------------------------- embedded data
 def load_sp500() -> pd.DataFrame:
     """S&P 500 index, daily OHLCV 1999-2018 (shipped with ``arch``)."""
@@ -46,13 +54,18 @@ def _embedded(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- learner's CSV
-def load_csv(path: str | Path, date_column: str = "Date", date_format: str | None = None) -> pd.DataFrame:
+def load_csv(path: str | Path, date_column: str = "Date", date_format: str | None = None,
+             max_gap_days: int | None = 7) -> pd.DataFrame:
     """Load a daily OHLCV file with columns ``Date, Open, High, Low, Close, Volume``.
 
     Extra columns are kept. Nothing is repaired: a file with missing columns,
     unparseable / duplicated / unsorted dates, empty cells, non-numeric values
     or non-positive prices raises :class:`DataValidationError`, whose message
     names the column and the line of the file (line 1 is the header).
+    Unsorted dates raise its subclass :class:`UnsortedDatesError`; two consecutive
+    rows more than ``max_gap_days`` calendar days apart raise :class:`DateGapError`
+    (7 is the longest closure in the embedded data, 2001-09-10 to 09-17; ``None``
+    turns the check off, e.g. for weekly bars).
     ``date_format`` (e.g. ``"%d/%m/%Y"``) is passed to :func:`pandas.to_datetime`.
     """
     path = Path(path)
@@ -78,8 +91,27 @@ def load_csv(path: str | Path, date_column: str = "Date", date_format: str | Non
     frame.index = pd.DatetimeIndex(_parse_dates(raw[date_column], date_column, source, date_format),
                                    name="Date")
     frame.attrs["name"] = source
+    _check_order_and_gaps(frame.index, source, max_gap_days)
     validate_ohlcv(frame, source=source)
     return frame
+
+
+def _check_order_and_gaps(index: pd.DatetimeIndex, source: str, max_gap_days: int | None) -> None:
+    """Dates of a file in time order (:class:`UnsortedDatesError`) without a hole longer than ``max_gap_days``
+    calendar days (:class:`DateGapError`); duplicated dates are left to :func:`validate_ohlcv`."""
+    days = np.diff(index.to_numpy().astype("datetime64[s]").astype(np.int64)) / 86_400
+    if (days < 0).any():
+        pos = int(np.flatnonzero(days < 0)[0]) + 1
+        raise UnsortedDatesError(
+            f"{source}: dates are not sorted: {index[pos].date()} (row {pos}, line {_file_line(pos)} "
+            f"of a CSV) comes after {index[pos - 1].date()}")
+    if max_gap_days is not None and (days > max_gap_days).any():
+        pos = int(np.flatnonzero(days > max_gap_days)[0]) + 1
+        raise DateGapError(
+            f"{source}: gap in the dates: {int(days[pos - 1])} days from {index[pos - 1].date()} to "
+            f"{index[pos].date()} (lines {_file_line(pos - 1)}-{_file_line(pos)}), more than max_gap_days="
+            f"{max_gap_days}; {int((days > max_gap_days).sum())} such gap(s). Fill in the missing rows or pass "
+            "max_gap_days=None if the gap is real")
 
 
 def _file_line(position: int) -> int:

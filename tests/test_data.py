@@ -101,6 +101,33 @@ def test_load_csv_rejects_bad_files_with_a_clear_message(tmp_path, lines, messag
     assert "prices.csv" in str(caught.value)
 
 
+def test_load_csv_names_unsorted_dates(tmp_path):
+    lines = GOOD_ROWS[:1] + [GOOD_ROWS[2], GOOD_ROWS[1], GOOD_ROWS[3]]
+    with pytest.raises(data.UnsortedDatesError, match=r"not sorted: 2020-01-02 \(row 1, line 3 of a CSV\) comes "
+                                                      r"after 2020-01-03"):
+        data.load_csv(write_csv(tmp_path, lines))
+
+
+def test_load_csv_names_a_gap_in_the_dates(tmp_path):
+    lines = GOOD_ROWS + ["2020-01-20,10.7,11.0,10.5,10.9,800", "2020-01-21,10.9,11.2,10.8,11.0,700"]
+    with pytest.raises(data.DateGapError, match=r"gap in the dates: 14 days from 2020-01-06 to 2020-01-20 "
+                                                r"\(lines 4-5\), more than max_gap_days=7; 1 such gap"):
+        data.load_csv(write_csv(tmp_path, lines))
+    assert issubclass(data.DateGapError, DataValidationError) and issubclass(data.UnsortedDatesError,
+                                                                              DataValidationError)
+    assert len(data.load_csv(write_csv(tmp_path, lines), max_gap_days=None)) == 5
+    assert len(data.load_csv(write_csv(tmp_path, lines), max_gap_days=14)) == 5
+
+
+def test_load_csv_accepts_the_longest_market_closure_of_the_embedded_data(tmp_path, sp500):
+    """2001-09-10 to 2001-09-17 (7 calendar days) is the longest step between S&P 500 rows; the default allows it."""
+    steps = np.diff(sp500.index.to_numpy().astype("datetime64[D]").astype(np.int64))
+    assert steps.max() == 7 and sp500.index[int(np.argmax(steps)) + 1] == pd.Timestamp("2001-09-17")
+    path = tmp_path / "sp500.csv"
+    sp500.loc["2001-09-01":"2001-09-30"].to_csv(path)
+    assert len(data.load_csv(path)) == len(sp500.loc["2001-09-01":"2001-09-30"])
+
+
 def test_load_csv_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         data.load_csv(tmp_path / "nope.csv")

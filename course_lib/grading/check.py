@@ -4,12 +4,18 @@ A FAIL lists each failing case (its name and expected vs got, briefly) followed 
 that explains it: cases with a hint of their own (written for one plausible mistake) come
 first, cases that only have the exercise's general hint last, and a hint shared by several
 cases is printed once, after them.
+
+A checklist item (``Exercise.judge``, chapter 10) is not compared case by case: its function is called on every
+case and the judge gives one verdict on all the outcomes, printed with its reason; with ``Exercise.time_limit_s``
+the calls together must also finish within that budget.
 """
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 
+from course_lib.environment import seed_everything
 from course_lib.grading.plain import UnsupportedAnswer, compare, describe, to_plain
 from course_lib.grading.registry import Case, Exercise, get_exercise
 
@@ -78,6 +84,8 @@ class CheckReport:
             return (f"TODO  {head}: not implemented yet. Replace `raise NotImplementedError` "
                     "with your code, run that cell, then run this check again.")
         n_ok = sum(c.passed for c in self.cases)
+        if ex.judge is not None:
+            return self._judged_summary(head)
         if self.passed:
             return f"PASS  {head}: {n_ok}/{len(self.cases)} cases ({ex.points} point{'s' * (ex.points != 1)})"
         lines = [f"FAIL  {head}: {n_ok}/{len(self.cases)} cases pass"]
@@ -86,6 +94,14 @@ class CheckReport:
             lines += [f"  ✗ case {c.name!r}: {brief(c.message)}" for c in group]
             lines.append(f"    {hint_label(len(group))}: {hint}")
         return "\n".join(lines)
+
+    def _judged_summary(self, head: str) -> str:
+        """A judged exercise (a checklist item) has one verdict with its reason, and the hint on a FAIL."""
+        verdict = self.cases[0]
+        if self.passed:
+            return f"PASS  {head}: {self.exercise.title} — {brief(verdict.message, 300)}"
+        return (f"FAIL  {head}: {self.exercise.title}\n  ✗ {brief(verdict.message, 600)}\n"
+                f"    hint: {self.exercise.hint}")
 
 
 def expected_outcome(exercise: Exercise, case: Case):
@@ -126,8 +142,10 @@ def run_answer(function, case: Case) -> dict:
     """Call ``function`` on a copy of the case's inputs; return its outcome as plain data.
 
     ``NotImplementedError`` propagates (the untouched stub); any other exception is recorded,
-    and so is a returned object that is not plain data (its kind, in words).
+    and so is a returned object that is not plain data (its kind, in words). The global generators are
+    seeded with 0 first, as the grader's worker does, so check() and the grader see the same outcomes.
     """
+    seed_everything(0)
     try:
         value = function(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
     except NotImplementedError:
@@ -146,6 +164,8 @@ def run_checks(exercise_id: str, function) -> CheckReport:
     if not callable(function):
         raise TypeError(f"check({exercise_id!r}, ...) needs your function itself, e.g. "
                         f"check({exercise_id!r}, {exercise.function}) without parentheses; got {describe(function)}")
+    if exercise.judge is not None:
+        return run_judged(exercise, function)
     results = []
     for case in exercise.cases():
         try:
@@ -155,6 +175,37 @@ def run_checks(exercise_id: str, function) -> CheckReport:
         results.append(judge_case(exercise, case, expected_outcome(exercise, case), outcome))
     status = PASSED if all(r.passed for r in results) else FAILED
     return CheckReport(exercise, status, results)
+
+
+def over_budget(exercise: Exercise, seconds: float) -> str | None:
+    """The reason a run of ``seconds`` breaks the exercise's time budget, or None."""
+    if exercise.time_limit_s is None or seconds <= exercise.time_limit_s:
+        return None
+    return (f"took {seconds:.1f} s, more than the time budget of {exercise.time_limit_s:g} s "
+            f"for {exercise.function} on the check data")
+
+
+def judged_verdict(exercise: Exercise, outcomes: list[dict]) -> tuple[bool, str]:
+    """``exercise.judge(outcomes)`` as (passed, reason); a judge that cannot read the outcomes fails them, saying so."""
+    try:
+        passed, reason = exercise.judge(outcomes)
+    except Exception as err:  # noqa: BLE001 - outcomes of an unexpected shape are the answer's problem
+        return False, f"the results could not be read ({type(err).__name__}: {str(err)[:200]})"
+    return bool(passed), str(reason)
+
+
+def run_judged(exercise: Exercise, function) -> CheckReport:
+    """A checklist item: call ``function`` on every case, then ``exercise.judge(outcomes)`` decides, unless the
+    calls together took longer than ``exercise.time_limit_s``."""
+    outcomes, started = [], time.perf_counter()
+    for case in exercise.cases():
+        try:
+            outcomes.append(run_answer(function, case))
+        except NotImplementedError:
+            return CheckReport(exercise, NOT_IMPLEMENTED)
+    late = over_budget(exercise, time.perf_counter() - started)
+    passed, reason = (False, late) if late else judged_verdict(exercise, outcomes)
+    return CheckReport(exercise, PASSED if passed else FAILED, [CaseResult(exercise.title, passed, reason)])
 
 
 def check(exercise_id: str, function) -> None:

@@ -24,6 +24,7 @@ CHAPTER_MODULES = (
     "course_lib.grading.ch07",
     "course_lib.grading.ch08",
     "course_lib.grading.ch09",
+    "course_lib.grading.ch10",
 )
 EXERCISE_ID = re.compile(r"^\d\d\.\d+$")
 
@@ -45,7 +46,17 @@ class Case:
 
 @dataclass(frozen=True)
 class Exercise:
-    """A graded exercise: the learner defines ``function``; it must agree with ``reference`` on every case."""
+    """A graded exercise: the learner defines ``function``; it must agree with ``reference`` on every case.
+
+    Two optional fields serve a checklist item that is not "equal to a reference" (chapter 10):
+
+    * ``judge(outcomes) -> (passed, reason)`` is called with the outcomes of every public case, in order
+      (each plain data: ``{"value": ...}``, ``{"raised": [...], "error": ...}`` or ``{"returned": ...}``),
+      instead of comparing each with the reference's; ``reference`` is still the worked example's function
+      (the source scan and the tests use it);
+    * ``time_limit_s``: the exercise's time budget in seconds: its public cases together must finish within
+      it (``check()`` measures them; the grader makes it the exercise's limit in the sandbox).
+    """
 
     id: str
     title: str
@@ -57,12 +68,16 @@ class Exercise:
     rtol: float = 1e-7
     atol: float = 1e-10
     also_implemented_by: tuple[str, ...] = ()
+    judge: Callable[[list[dict]], tuple[bool, str]] | None = None
+    time_limit_s: float | None = None
 
     def __post_init__(self):
         if not EXERCISE_ID.match(self.id):
             raise ValueError(f"exercise id {self.id!r} must look like '02.1' (chapter.number)")
         if self.points < 1:
             raise ValueError(f"exercise {self.id}: points must be positive, got {self.points}")
+        if self.time_limit_s is not None and not self.time_limit_s > 0:
+            raise ValueError(f"exercise {self.id}: time_limit_s must be positive, got {self.time_limit_s}")
 
     @property
     def chapter(self) -> str:
