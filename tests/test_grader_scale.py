@@ -263,3 +263,77 @@ def test_calibrated_limits_pass_a_3x_slower_answer_and_stop_a_loop_early(tmp_pat
     assert seconds < 60   # a loop costs the 5 s floor, not the fixed 30 s exercise limit
     assert json.loads((out / "run.json").read_text())["calibrated"] is True
     assert len(json.loads((out / "calibration.json").read_text())) == 1
+
+
+# ----------------------------------------------------------------------------- a class larger than one machine
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A Dask scheduler and one worker (two threads), each its own process, on 127.0.0.1."""
+    pytest.importorskip("distributed")
+    folder = tmp_path_factory.mktemp("dask")
+    address_file = folder / "scheduler.json"
+    common = {"cwd": folder, "stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "start_new_session": True}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", "0", "--no-dashboard", "--scheduler-file", str(address_file)], **common)
+    deadline = time.monotonic() + 60
+    while not address_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+                               str(address_file), "--host", "127.0.0.1", "--nthreads", "2", "--nworkers", "1",
+                               "--no-dashboard", "--memory-limit", "0"], **common)
+    try:
+        assert address_file.exists(), "the Dask scheduler did not start"
+        yield json.loads(address_file.read_text())["address"]
+    finally:
+        for process in (worker, scheduler):
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in (worker, scheduler):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def gradebook_files(out: Path) -> dict[str, bytes]:
+    """Every file the grader wrote, by relative path; run.json (the run's own record) aside."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != "run.json"}
+
+
+def test_grading_on_a_dask_cluster_is_byte_identical_to_a_local_run(cohort, dask_cluster, tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(grader(cohort["subs"], "--out", out, "--scheduler", dask_cluster, *FAST),
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    local, remote = gradebook_files(cohort["out"]), gradebook_files(out)
+    assert len(local) > 20 and sorted(remote) == sorted(local)
+    assert [name for name in local if local[name] != remote[name]] == []
+    assert json.loads((out / "run.json").read_text())["jobs"] == f"Dask scheduler {dask_cluster}"
+
+
+def test_a_dask_run_calibrates_on_a_worker_and_keeps_the_cache_here(dask_cluster, tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "honest.ipynb").write_bytes(SOLUTION.read_bytes())
+    nb = nbformat.read(SOLUTION, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("def excess_kurtosis(x):\n    while True:\n        pass"))
+    nbformat.write(nb, subs / "loop.ipynb")
+    done = subprocess.run(grader(subs, "--out", out, "--scheduler", dask_cluster), capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = {(r["student"], r["exercise"]): r["status"] for r in csv.DictReader(handle)}
+    assert all(rows[("honest", e)] == "ok" for e in ("00.1", "00.2", "00.3", "00.4"))
+    assert rows[("loop", "00.3")].startswith("timeout: still running after 5 s"), rows[("loop", "00.3")]
+    assert len(json.loads((out / "calibration.json").read_text())) == 1
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "honest.ipynb").write_bytes(SOLUTION.read_bytes())
+    done = subprocess.run(grader(subs, "--out", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:9", "--no-calibrate"),
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()

@@ -1,4 +1,5 @@
-"""Instructor grader: ``python -m course_lib.grading grade SUBMISSIONS --out OUT [--jobs N] [--checks DIR] [--no-sandbox]``."""
+"""Instructor grader: ``python -m course_lib.grading grade SUBMISSIONS --out OUT [--jobs N | --scheduler ADDRESS]
+[--checks DIR] [--no-sandbox]``."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +8,7 @@ import time
 from pathlib import Path
 
 from course_lib.grading.bwrap import SandboxUnavailable
+from course_lib.grading.cluster import ClusterUnavailable
 from course_lib.grading.grader import GRADER_VERSION, CohortInterrupted, grade_cohort
 from course_lib.grading.report import write_outputs
 from course_lib.grading.sandbox import Limits
@@ -38,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--time-floor", type=float, default=5.0, help="calibrated limits are at least this (s)")
     grade.add_argument("--no-calibrate", action="store_true",
                        help="use --cell-seconds/--exercise-seconds as they are (also implied by giving either)")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: the scheduler's address, e.g. tcp://10.0.0.5:8786 "
+                            "(workers need bubblewrap and the same course environment; --jobs is then ignored)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run student code without bubblewrap: ONLY for submissions you trust")
     return p
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         results, checks = grade_cohort(args.submissions, args.checks, args.jobs, limits, chapters,
                                        sandbox=not args.no_sandbox, calibrate=calibrate,
                                        calibration_cache=args.out / "calibration.json",
-                                       calibration=(args.time_factor, args.time_floor))
+                                       calibration=(args.time_factor, args.time_floor), scheduler=args.scheduler)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -76,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted before grading began; nothing was written", file=sys.stderr)
         return 130
+    except ClusterUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except SandboxUnavailable as err:
         print(f"error: refusing to grade without a sandbox: {err}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - start
     run_info = {"grader_version": GRADER_VERSION, "checks_sha256": checks.checks_hash,
-                "exercises": sorted(checks.items), "students": len(results), "jobs": args.jobs,
+                "exercises": sorted(checks.items), "students": len(results),
+                "jobs": f"Dask scheduler {args.scheduler}" if args.scheduler else args.jobs,
                 "sandbox": "none (--no-sandbox)" if args.no_sandbox else "bubblewrap",
                 "limits": vars(limits), "calibrated": calibrate, "seconds": round(seconds, 1)}
     write_outputs(args.out, results, checks, run_info)

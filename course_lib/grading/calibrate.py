@@ -45,9 +45,11 @@ def measure(chapter: str, jobs: list[dict], isolation: Isolation, limits: Limits
 
 
 def calibrated_limits(chapters: dict[str, list[dict]], isolations: dict[str, Isolation], limits: Limits,
-                      key: str, cache: Path | None, factor: float = FACTOR, floor: float = FLOOR) -> dict[str, Limits]:
-    """Chapter -> limits: ``max(floor, factor x reference)`` for cells and exercises (never above the given limits)."""
-    stored = _load(cache)
+                      key: str, stored: dict, factor: float = FACTOR, floor: float = FLOOR) -> dict[str, Limits]:
+    """Chapter -> limits: ``max(floor, factor x reference)`` for cells and exercises (never above the given limits).
+
+    ``stored`` is the cache (:func:`load_cache`): measurements missing from it are taken now and added to it.
+    """
     result = {}
     for chapter, jobs in sorted(chapters.items()):
         path = reference_notebook(chapter)
@@ -62,11 +64,10 @@ def calibrated_limits(chapters: dict[str, list[dict]], isolations: dict[str, Iso
         result[chapter] = dataclasses.replace(
             limits, cell_seconds=min(limits.cell_seconds, max(floor, factor * measured["cell"])),
             exercise_seconds=min(limits.exercise_seconds, max(floor, factor * measured["exercise"])))
-    _save(cache, stored)
     return result
 
 
-def _load(cache: Path | None) -> dict:
+def load_cache(cache: Path | None) -> dict:
     if cache is None or not cache.is_file():
         return {}
     try:
@@ -76,7 +77,7 @@ def _load(cache: Path | None) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _save(cache: Path | None, stored: dict) -> None:
+def save_cache(cache: Path | None, stored: dict) -> None:
     if cache is None:
         return
     cache.parent.mkdir(parents=True, exist_ok=True)

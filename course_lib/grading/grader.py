@@ -465,12 +465,14 @@ def build_isolations(chapters: set[str], registered: dict[str, Exercise], folder
 
 def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 1, limits: Limits = Limits(),
                  chapters: set[str] | None = None, sandbox: bool = True, calibrate: bool = False,
-                 calibration_cache: Path | None = None,
-                 calibration: tuple[float, float] = (5.0, 5.0)) -> tuple[list[StudentResult], CheckSet]:
+                 calibration_cache: Path | None = None, calibration: tuple[float, float] = (5.0, 5.0),
+                 scheduler: str | None = None) -> tuple[list[StudentResult], CheckSet]:
     """Grade every submission in parallel over ``jobs`` workers; results sorted by student name.
 
     With ``sandbox`` (the default) student code runs in bubblewrap, and :class:`SandboxUnavailable` is
-    raised when that is impossible here; ``sandbox=False`` is only for submissions you trust.
+    raised when that is impossible here; ``sandbox=False`` is only for submissions you trust. With
+    ``scheduler`` (a Dask scheduler's address) the students are graded on that cluster's workers instead
+    (:mod:`cluster`); ``jobs`` is then the workers' business.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
@@ -478,11 +480,19 @@ def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 
     parsed = parse_all(found)
     chosen = chapters if chapters is not None else chapters_in(found, parsed)
     checks = build_check_set(chosen, checks_dir)
-    graded_chapters = {item.exercise.chapter for item in checks.items.values()}
+    if scheduler is not None:
+        from course_lib.grading.cluster import grade_on_cluster
+        return grade_on_cluster(scheduler, found, parsed, checks, limits, sandbox,
+                                calibration if calibrate else None, calibration_cache), checks
     with tempfile.TemporaryDirectory(prefix="grading-views-") as folder:
-        isolations = build_isolations(graded_chapters, checks.registered, Path(folder), sandbox)
+        isolations = build_isolations(graded_chapters(checks), checks.registered, Path(folder), sandbox)
         reset_interrupt()
-        chapter_limits = _calibrated(checks, isolations, limits, calibration_cache, calibration) if calibrate else {}
+        chapter_limits = {}
+        if calibrate:
+            from course_lib.grading.calibrate import load_cache, save_cache
+            stored = load_cache(calibration_cache)
+            chapter_limits = calibrated(checks, isolations, limits, stored, calibration)
+            save_cache(calibration_cache, stored)
         pool = ThreadPoolExecutor(max_workers=jobs)
         futures = {name: pool.submit(grade_student, name, paths, checks, limits, isolations, parsed, chapter_limits)
                    for name, paths in found.items()}
@@ -494,13 +504,17 @@ def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 
             not_graded = sorted(n for n, f in futures.items() if f.cancelled() or f.exception() is not None)
             raise CohortInterrupted(not_graded) from None
         pool.shutdown(wait=True)
-        results = [_result_or_error(name, futures[name], checks) for name in sorted(futures)]
+        results = [result_or_error(name, futures[name], checks) for name in sorted(futures)]
     return results, checks
 
 
-def _calibrated(checks: CheckSet, isolations: dict[str, Isolation], limits: Limits, cache: Path | None,
-                calibration: tuple[float, float]) -> dict[str, Limits]:
-    """Per-chapter limits from the reference solutions' timings (see :mod:`calibrate`)."""
+def graded_chapters(checks: CheckSet) -> set[str]:
+    return {item.exercise.chapter for item in checks.items.values()}
+
+
+def calibrated(checks: CheckSet, isolations: dict[str, Isolation], limits: Limits, stored: dict,
+               calibration: tuple[float, float]) -> dict[str, Limits]:
+    """Per-chapter limits from the reference solutions' timings (see :mod:`calibrate`); ``stored`` is the cache."""
     from course_lib.grading.calibrate import calibrated_limits
 
     chapters: dict[str, list[dict]] = {}
@@ -508,7 +522,7 @@ def _calibrated(checks: CheckSet, isolations: dict[str, Isolation], limits: Limi
         chapters.setdefault(item.exercise.chapter, []).append(_exercise_job(item))
     key = f"{GRADER_VERSION}\0{checks.checks_hash}\0{limits}"
     factor, floor = calibration
-    return calibrated_limits({c: j for c, j in chapters.items() if c in isolations}, isolations, limits, key, cache,
+    return calibrated_limits({c: j for c, j in chapters.items() if c in isolations}, isolations, limits, key, stored,
                              factor, floor)
 
 
@@ -520,7 +534,7 @@ class CohortInterrupted(Exception):
         self.not_graded = not_graded
 
 
-def _result_or_error(name: str, future, checks: CheckSet) -> StudentResult:
+def result_or_error(name: str, future, checks: CheckSet) -> StudentResult:
     """A failure of the grader itself on one submission costs that submission, not the batch."""
     try:
         return future.result()
