@@ -409,9 +409,34 @@ def aci_symmetric(alpha_t, alpha, gamma, y, lower, upper):
     return float(alpha_t + gamma * (alpha - (not abs(y) <= upper)))
 
 
+def cw_symmetric(y_true, lower, upper):
+    _check_bounds(lower, upper)
+    return float(np.mean(np.abs(y_true) <= upper)), float(np.mean(upper - lower))
+
+
 MISTAKES["07.2"] += [("only tau >= 1 refused", pb_checks_only_upper, "raise ValueError for tau <= 0 too")]
+MISTAKES["07.3"] += [("|y| <= upper as the hit test", cw_symmetric, "not symmetric around 0")]
+
+
+def cq_nearest_at_level(scores, alpha):
+    _check_alpha(alpha)
+    n = len(scores)
+    level = round((n + 1) * (1 - alpha), 9) / n
+    if level > 1:
+        raise ValueError("too few scores")
+    return float(np.quantile(scores, level, method="nearest"))
+
+
+MISTAKES["07.1"] += [("np.quantile(..., method='nearest') at level (n+1)(1-alpha)/n", cq_nearest_at_level,
+                      "q_hat is the LARGEST score, 1.5")]
 MISTAKES["07.3"] += [("a zero-width interval refused", cw_refuses_zero_width, "lower == upper is an interval of width 0")]
-MISTAKES["07.4"] += [("negative starts not refused", mb_no_negative_check, "a negative start would read positions")]
+def mb_float_positions(n, block, starts):
+    """Right positions, as floats (np.linspace, or a float starts array): they cannot index an array."""
+    return mb_right(n, block, starts).astype(float)
+
+
+MISTAKES["07.4"] += [("negative starts not refused", mb_no_negative_check, "a negative start would read positions"),
+                     ("positions as floats", mb_float_positions, "expected integer values, got floating-point values")]
 MISTAKES["07.5"] += [("|y| <= upper as the hit test", aci_symmetric, "The interval is [lower, upper], not symmetric")]
 
 (test_the_chapter_registers_its_exercises, test_the_reference_and_an_independent_answer_pass,

@@ -49,7 +49,7 @@ def volatility_terciles(volatility, reference=None) -> np.ndarray:
 
 
 def after_shocks(dates, shock_dates, weeks: int = 8) -> np.ndarray:
-    """Boolean mask (n,): True on the dates $d$ with $s \\le d < s + 7\\,\\text{weeks}$ days for some shock date $s$.
+    """Boolean mask (n,): True on the dates $d$ with $s \\le d < s + 7w$ days ($w$ = ``weeks``) for some shock date $s$.
 
     ``dates``: the forecast target dates (DatetimeIndex or array of dates); ``shock_dates``: e.g.
     ``["2008-09-15", "2015-08-24"]``.

@@ -71,7 +71,13 @@ def _conformal_cases():
                   "(no np.unique)."),
         Case("(n + 1)(1 - alpha) is a whole number in floating point only after rounding", (np.arange(9.0, 0, -1), 0.7),
              hint="10 * (1 - 0.7) is 3.0000000000000004 in floating point: round (n + 1)(1 - alpha) to 9 decimals "
-                  "before the ceiling, so k = 3 (q_hat = 3.0), not 4."),
+                  "before the ceiling, so k = 3 (q_hat = 3.0), not 4. (If you rounded: np.quantile at level k / n with "
+                  "method 'higher' or 'nearest' is not the k-th smallest score; take np.sort(scores)[k - 1].)"),
+        Case("15 scores, alpha = 0.1: k = n", (np.array([0.7, 1.5, 0.2, 1.1, 0.9, 0.4, 1.3, 0.1, 1.0, 0.6, 1.4, 0.3,
+                                                          0.8, 1.2, 0.5]), 0.1),
+             hint="k = ceil(16 x 0.9) = ceil(14.4) = 15 = n: q_hat is the LARGEST score, 1.5. np.quantile at level 0.9, "
+                  "or at (n + 1)(1 - alpha) / n = 0.96 with method 'nearest' or the default interpolation, does not give "
+                  "the k-th smallest score; take np.sort(scores)[k - 1]."),
         Case("S&P 500: 504 absolute daily returns, alpha = 0.05", (scores, 0.05), hint=formula),
         Case("8 scores are too few for alpha = 0.1: raise ValueError", (np.arange(1.0, 9.0), 0.1), raises="ValueError",
              hint="k = ceil(9 x 0.9) = 9 > n = 8: no finite interval has the guarantee, so raise ValueError (do not "
@@ -117,6 +123,11 @@ def _coverage_cases():
         Case("misses above and below", (np.array([5.0, -5.0, 0.0]), np.array([-1.0, -1.0, -2.0]),
                                         np.array([1.0, 1.0, 4.0])),
              hint="A point is covered only if it is inside on BOTH sides: lower <= y AND y <= upper (1 of 3 here)."),
+        Case("below the lower bound, though |y| is under the upper one",
+             (np.array([-1.25, 0.4, 1.0]), np.array([-1.2, -0.2, 0.5]), np.array([1.3, 0.3, 1.5])),
+             hint="The interval is [lower, upper], not symmetric around 0: y = -1.25 < lower = -1.2 is a miss although "
+                  "|y| <= upper = 1.3. Test lower <= y AND y <= upper (1 of 3 covered here); width = mean(2.5, 0.5, 1.0) "
+                  "= 1.333."),
         Case("a lower bound above its upper bound: raise ValueError", (np.array([0.0, 0.0]), np.array([-1.0, 1.0]),
                                                                        np.array([1.0, 0.5])), raises="ValueError",
              hint="lower[1] = 1.0 > upper[1] = 0.5 is not an interval: raise ValueError instead of scoring it."),
@@ -204,7 +215,8 @@ def _tercile_cases():
                   "2.667, c2 at 8/3 = 4 + (2/3)(8 - 4) = 6.667 (not the 'lower' or 'nearest' value): 0, 1, 1, 2."),
         Case("S&P 500: EWMA volatility, cut points from 2013-14, days of 2015-18", (calibration, test),
              hint="Only the 504 calibration values set the cut points (not the test values, nor both periods "
-                  "pooled): 2015-18 was stormier than 2013-14, so the groups come out uneven."),
+                  "pooled): 2013-14 was narrow in range and 2015-18 had both calmer and stormier days, so the groups "
+                  "come out uneven (436 / 142 / 428)."),
         Case("fewer than 3 calibration values: raise ValueError", (np.array([1.0, 2.0]), np.array([1.5])),
              raises="ValueError", hint="Terciles need at least 3 calibration values: raise ValueError."),
     ]
