@@ -40,7 +40,8 @@ def test_objects_that_are_not_plain_data_are_refused(answer):
 
 @pytest.mark.parametrize("expected, got", [
     (1.0, 1.0), (1.0, 1), (2, 2.0), (float("nan"), float("nan")), (True, True), ("a", "a"), (None, None),
-    (np.arange(3.0), np.arange(3)), (np.array([1.0, np.nan]), np.array([1.0, np.nan])),
+    (np.arange(3.0), np.arange(3)), (np.arange(3), np.arange(3, dtype=np.uint8)),
+    (np.array([1.0, np.nan]), np.array([1.0, np.nan])),
     ([1.0, (2.0, "b")], (1.0, [2.0, "b"])), ({"k": 1.0}, {"k": 1.0 + 1e-12}),
 ])
 def test_equal_answers_compare_equal(expected, got):
@@ -54,7 +55,9 @@ def test_equal_answers_compare_equal(expected, got):
     (1.0, np.array([1.0]), "expected a number, got an array"),
     (np.arange(3.0), np.arange(4.0), "expected shape (3,), got (4,)"),
     (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.0]), "first at position 1: expected 2, got 2.5"),
-    (np.array([True]), np.array([1]), "expected bool values"),
+    (np.array([True]), np.array([1]), "expected bool values, got integer values"),
+    # positions and labels must stay integers (a float array cannot index); numbers may be given as integers
+    (np.array([3, 4, 5]), np.array([3.0, 4.0, 5.0]), "expected integer values, got floating-point values"),
     (np.array([1.0]), np.array([np.nan]), "expected 1, got nan"),
     (pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2020-01-01", "2020-01-02"])),
      pd.Series([1.0, 2.0]), "index differs at position 0"),

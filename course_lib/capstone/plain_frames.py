@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from course_lib.grading.plain import is_numeric_array
+
 
 class NotTheExpectedKind(ValueError):
     """The plain value is not the kind the check asked for; the message says what it is."""
@@ -18,7 +20,7 @@ def _kind(plain) -> str:
 
 def array_from_plain(plain, what: str = "the result") -> np.ndarray:
     """A float array from a plain array, Series (its values) or list of numbers."""
-    if isinstance(plain, dict) and plain.get("kind") == "array" and plain.get("dtype") == "number":
+    if is_numeric_array(plain):
         return np.asarray(plain["data"], dtype=np.float64).reshape(plain["shape"])
     if isinstance(plain, dict) and plain.get("kind") == "series":
         return array_from_plain(plain["values"], what)

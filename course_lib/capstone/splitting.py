@@ -8,12 +8,13 @@ without that gap the last training labels are the first validation days' future 
 from __future__ import annotations
 
 from course_lib.capstone.plain_frames import mapping_from_plain, NotTheExpectedKind, raised
+from course_lib.grading.plain import is_numeric_array
 
 PARTS = ("train", "val", "test")
 
 
 def _positions(plain, name: str) -> list[int]:
-    if isinstance(plain, dict) and plain.get("kind") == "array" and plain.get("dtype") == "number":
+    if is_numeric_array(plain):
         values = plain["data"]
     elif isinstance(plain, dict) and plain.get("kind") == "sequence":
         values = plain["items"]

@@ -84,9 +84,12 @@ def unsupported_kind(value: Any) -> str:
 
 
 def _array_to_plain(array: np.ndarray) -> dict:
+    """``dtype`` is "bool", "integer" (signed or unsigned) or "number" (floating point)."""
     if array.dtype.kind == "b":
         kind, data = "bool", array.tolist()
-    elif array.dtype.kind in "iuf":
+    elif array.dtype.kind in "iu":
+        kind, data = "integer", array.tolist()
+    elif array.dtype.kind == "f":
         kind, data = "number", array.astype(np.float64).tolist()
     else:
         raise UnsupportedAnswer(f"an array of dtype {array.dtype} (use numbers or bools)")
@@ -193,8 +196,8 @@ def _compare_array(expected: dict, got: dict, rtol: float, atol: float, where: s
     name = name or (f"result{where}" if where else "the array")
     if got["shape"] != expected["shape"]:
         return f"{name}: expected shape {tuple(expected['shape'])}, got {tuple(got['shape'])}"
-    if got["dtype"] != expected["dtype"]:
-        return f"{name}: expected {expected['dtype']} values, got {got['dtype']} values"
+    if not dtype_fits(expected["dtype"], got["dtype"]):
+        return f"{name}: expected {DTYPE_WORDS[expected['dtype']]} values, got {DTYPE_WORDS[got['dtype']]} values"
     want = np.asarray(expected["data"], dtype=np.float64).ravel()
     have = np.asarray(got["data"], dtype=np.float64).ravel()
     both_nan = np.isnan(want) & np.isnan(have)
@@ -209,6 +212,21 @@ def _compare_array(expected: dict, got: dict, rtol: float, atol: float, where: s
     show = (lambda v: str(bool(v))) if expected["dtype"] == "bool" else _fmt
     return (f"{name}: {int((~ok).sum())} of {ok.size} value(s) differ; first at position {spot}{label}: "
             f"expected {show(want[flat])}, got {show(have[flat])}")
+
+
+DTYPE_WORDS = {"bool": "bool", "integer": "integer", "number": "floating-point"}
+
+
+def dtype_fits(expected: str, got: str) -> bool:
+    """Whether an array of ``got`` values may stand for one of ``expected`` values.
+
+    Integers stand for numbers (``[1, 2]`` for ``[1.0, 2.0]``), but not the other way round: where the
+    reference returns integers (positions, labels) the answer must too, or it could not index an array."""
+    return got == expected or (expected == "number" and got == "integer")
+
+
+def is_numeric_array(plain: Any) -> bool:
+    return isinstance(plain, dict) and plain.get("kind") == "array" and plain.get("dtype") in ("integer", "number")
 
 
 def _compare_index(expected: list[str], got: list[str], what: str) -> str | None:
@@ -292,14 +310,14 @@ def _require_keys(value: dict, keys: set) -> None:
 def _validate_array(value: dict, depth: int) -> None:
     _require_keys(value, {"dtype", "shape", "data"})
     shape = value["shape"]
-    if value["dtype"] not in ("bool", "number") or type(shape) is not list or \
+    if value["dtype"] not in DTYPE_WORDS or type(shape) is not list or \
             not all(type(n) is int and n >= 0 for n in shape):
         raise InvalidPlainData("malformed array header")
-    element = bool if value["dtype"] == "bool" else (int, float)
+    element = {"bool": (bool,), "integer": (int,), "number": (int, float)}[value["dtype"]]
 
     def check(data, dims):
         if not dims:
-            if type(data) not in ((bool,) if element is bool else (int, float)):
+            if type(data) not in element:
                 raise InvalidPlainData("array element of the wrong type")
             return
         if type(data) is not list or len(data) != dims[0]:
