@@ -13,9 +13,11 @@ import torch
 from check_bank import bank_tests
 from scipy import stats
 
-from course_lib.capstone import example, mistakes
+from course_lib.capstone import baseline_forecasts, evaluation_report, example, mistakes, origins_and_targets
 from course_lib.evaluation.metrics import mase
 from course_lib.evaluation.significance import diebold_mariano
+from course_lib.training import fit
+from course_lib.windows import make_loaders
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -122,6 +124,29 @@ def features_with_warm_up_nan(data):
     return features
 
 
+def features_with_next_days_range(data):
+    """A scale-free lookahead: tomorrow's High / Low does not move when every later price is scaled alike."""
+    features = example.capstone_features(data)
+    features["next_range"] = np.log(data["High"] / data["Low"]).shift(-1).loc[features.index]
+    return features.dropna()
+
+
+def features_with_next_day_up(data):
+    """Tomorrow's direction: a jump up after the rewrite leaves it as it was whenever the day rose anyway."""
+    features = example.capstone_features(data)
+    next_return = np.log(data["Close"]).diff().shift(-1)
+    features["next_day_up"] = (next_return > 0).astype(float).where(next_return.notna()).loc[features.index]
+    return features.dropna()
+
+
+def features_warm_up_backfilled(data):
+    """A 50-day volatility whose warm-up NaN are back-filled with its first value (read from day 50)."""
+    features = example.capstone_features(data)
+    volatility = np.log(data["Close"]).diff().rolling(50).std().bfill()
+    features["volatility_50"] = volatility.loc[features.index]
+    return features
+
+
 def split_one_short(n_rows, horizon):
     good = example.capstone_split(n_rows, horizon)
     return {"train": good["train"] + [good["train"][-1] + 1], "val": good["val"], "test": good["test"]}
@@ -147,6 +172,29 @@ def split_test_first(n_rows, horizon):
 
 def forecast_with_lookahead(data, horizon, seed):
     return example.forecast_with(data, horizon, seed, features=mistakes.lookahead_features)
+
+
+def forecast_stopped_on_test_days(data, horizon, seed):
+    """Early stopping on the test loader: the model reads the test targets (only 5 of them move under a scaling)."""
+    captured = {}
+
+    def loaders(*args, **kwargs):
+        captured.update(make_loaders(*args, **kwargs))
+        return captured
+
+    def fit_on_test(model, train, val, **kwargs):
+        return fit(model, train, captured["test"], **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(example, "make_loaders", loaders)
+        patch.setattr(example, "fit", fit_on_test)
+        return example.capstone_forecast(data, horizon, seed)
+
+
+def forecast_with_global_noise(data, horizon, seed):
+    """Seeded training, then noise from NumPy's global generator: in a notebook it depends on the cells run before."""
+    frame = right_forecast(data, horizon, seed)
+    return frame * (1 + 1e-3 * np.random.normal(size=(len(frame), 1)))
 
 
 def forecast_last_days_only(data, horizon, seed):
@@ -187,6 +235,44 @@ def report_without_drift_mase(data, horizon, seed):
     report = example.capstone_report(data, horizon, seed)
     report["mase"] = {k: v for k, v in report["mase"].items() if k != "drift"}
     return report
+
+
+def _rebuilt_report(data, horizon, seed, naive_shift=0, y_train=None, report_horizon=None, split=None):
+    """The worked example's report with one piece changed (the naive forecast's origin, y_train, the horizon,
+    or the days scored)."""
+    split = split or example.capstone_split
+    forecasts = example.forecast_with(data, horizon, seed, split=split)
+    close = data["Close"]
+    dates, _, _ = origins_and_targets(data, example.capstone_features(data), horizon, example.WINDOW)
+    train_end = dates[example.capstone_split(len(dates), horizon)["train"][-1]]
+    at = close.index.get_indexer(forecasts.index)
+    baselines = baseline_forecasts(data, forecasts.index, horizon)
+    baselines["naive"] = close.to_numpy()[at + naive_shift]
+    return evaluation_report(close.to_numpy()[at + horizon], forecasts["forecast"], baselines,
+                             close.loc[:train_end].to_numpy() if y_train is None else y_train(close, forecasts),
+                             report_horizon or horizon, forecasts["lower"], forecasts["upper"], example.LEVEL)
+
+
+def report_naive_a_day_before_the_target(data, horizon, seed):
+    return _rebuilt_report(data, horizon, seed, naive_shift=horizon - 1)
+
+
+def report_mase_scale_from_test_closes(data, horizon, seed):
+    return _rebuilt_report(data, horizon, seed, y_train=lambda close, forecasts: close.loc[forecasts.index].to_numpy())
+
+
+def report_dm_with_horizon_one(data, horizon, seed):
+    return _rebuilt_report(data, horizon, seed, report_horizon=1)
+
+
+def _validation_as_test(n_rows, horizon):
+    parts = example.capstone_split(n_rows, horizon)
+    return {"train": parts["train"], "val": parts["val"], "test": parts["val"]}
+
+
+def report_on_calibration_days(data, horizon, seed):
+    """Intervals calibrated and measured on the validation days (coverage near nominal by construction)."""
+    return _rebuilt_report(data, horizon, seed, split=_validation_as_test)
 
 
 def report_without_intervals(data, horizon, seed):
@@ -231,7 +317,10 @@ MISTAKES = {
              ("one input only", lambda data: example.capstone_features(data)[["sp500_return"]], "returns one column"),
              ("a 200-day trend with its warm-up NaN", features_with_warm_up_nan, "returns NaN"),
              ("positions instead of dates", lambda data: example.capstone_features(data).reset_index(drop=True),
-              "indexed by date")],
+              "indexed by date"),
+             ("tomorrow's High / Low", features_with_next_days_range, "those rows read later rows"),
+             ("tomorrow's direction", features_with_next_day_up, "those rows read later rows"),
+             ("a back-filled warm-up", features_warm_up_backfilled, "or a backward fill (bfill)")],
     "10.2": [("shuffled training and validation", mistakes.shuffled_split, "not in time order"),
              ("no gap", mistakes.no_gap_split, "only 0 positions between train and val with horizon 5"),
              ("a gap one short", split_one_short, "only 4 positions between train and val with horizon 5"),
@@ -244,21 +333,34 @@ MISTAKES = {
              ("a seed from the clock", mistakes.clock_seeded_forecast,
               "two runs with the same data and seed gave different forecasts"),
              ("only the last ten test days", forecast_last_days_only, "test origins up to"),
-             ("a Series of forecasts", forecast_series, "should be a DataFrame")],
+             ("a Series of forecasts", forecast_series, "should be a DataFrame"),
+             ("early stopping on the test days", forecast_stopped_on_test_days,
+              "even the earliest test forecast moved"),
+             ("noise from the global generator", forecast_with_global_noise,
+              "two runs with the same data and seed gave different forecasts")],
     "10.4": [("no naive forecast", mistakes.report_without_naive, "no naive baseline in the report"),
              ("MASE scaled by the test days", report_mase_scaled_by_test_days, "but the report's own arrays give"),
              ("DM on squared errors", report_dm_on_squared_errors, "report['dm']['statistic']"),
              ("no MASE for drift", report_without_drift_mase, "report['mase'] has no 'drift'"),
              ("the forecasts instead of the report", lambda d, h, s: example.capstone_forecast(d, h, s),
-              "should be a dict")],
+              "should be a dict"),
+             ("the naive forecast a day before the target", report_naive_a_day_before_the_target,
+              "report['actual'] is not the close 5 days after each origin"),
+             ("MASE's scale from the test closes", report_mase_scale_from_test_closes, "into the test days"),
+             ("the DM test with horizon 1", report_dm_with_horizon_one, "report['horizon'] = 1"),
+             ("scored on the validation days", report_on_calibration_days, "score the test part")],
     "10.5": [("no interval", report_without_intervals, "the report has no 'lower', 'upper'"),
              ("coverage promised, not measured", report_coverage_promised, "fall inside the report's intervals"),
              ("zero width", report_zero_width, "zero width"),
              ("bounds swapped", report_bounds_swapped, "lower <= upper"),
-             ("level in percent", report_level_in_percent, "a share between 0 and 1")],
-    "10.6": [("seed ignored", mistakes.unseeded_forecast, "ignores its seed"),
+             ("level in percent", report_level_in_percent, "a share between 0 and 1"),
+             ("coverage measured on the calibration days", report_on_calibration_days, "score the test part")],
+    "10.6": [("seed drawn from torch's global generator", mistakes.unseeded_forecast,
+              "two runs with seed=1 gave different forecasts"),
+             ("seed fixed at 0", lambda data, horizon, seed: right_forecast(data, horizon, 0), "ignores its seed"),
              ("a seed from the clock", mistakes.clock_seeded_forecast, "two runs with seed=1 gave different forecasts"),
-             ("a dict instead of a frame", forecast_as_dict, "should be a DataFrame")],
+             ("a dict instead of a frame", forecast_as_dict, "should be a DataFrame"),
+             ("noise from the global generator", forecast_with_global_noise, "two runs with seed=1 gave different")],
     "10.7": [("raises", report_raises, "seed 0: capstone_report ValueError: not enough data"),
              ("a number instead of the report", report_a_number, "should be a dict"),
              ("scores only", report_scores_only, "the report has no")],

@@ -36,18 +36,26 @@ def load_inputs(start: str = CHECK_SPAN[0], end: str = CHECK_SPAN[1]) -> pd.Data
     return frame
 
 
-def rewrite_after(data: pd.DataFrame, position: int, factor: float = 1.25, volume_factor: float = 3.0
-                  ) -> pd.DataFrame:
+def rewrite_after(data: pd.DataFrame, position: int, factor: float = 1.25, volume_factor: float = 3.0,
+                  reverse: bool = False) -> pd.DataFrame:
     """A copy of ``data`` whose rows ``position + 1, ...`` have prices x ``factor`` and volumes x ``volume_factor``.
 
     Rows ``0..position`` are untouched. Price columns: Open, High, Low, Close and NASDAQ_Close (those
     present); volume columns: Volume and NASDAQ_Volume.
+
+    With ``reverse=True`` the later rows first take the bars of the later rows in reverse order (the last day's
+    bar on the first rewritten date, and so on; dates stay). A uniform scaling leaves every ratio within a row
+    (High / Low, Close / Open, NASDAQ / S&P 500) and every return after the first rewritten day as it was, so a
+    value that reads only those (``log(High / Low).shift(-1)``) would not move; reversed bars move them too, and
+    with ``factor < 1`` the first rewritten day falls instead of jumping (a "next day up" flag moves either way).
     """
     if not 0 <= position < len(data) - 1:
         raise ValueError(f"position must leave at least one row to rewrite: 0 <= position < {len(data) - 1}, "
                          f"got {position}")
     rewritten = data.copy()
     later = rewritten.index[position + 1:]
+    if reverse:
+        rewritten.iloc[position + 1:] = data.iloc[position + 1:].iloc[::-1].to_numpy()
     prices = [c for c in (*PRICE_COLUMNS, "NASDAQ_Close") if c in data.columns]
     volumes = [c for c in ("Volume", "NASDAQ_Volume") if c in data.columns]
     rewritten.loc[later, prices] = rewritten.loc[later, prices] * factor

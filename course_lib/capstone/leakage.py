@@ -73,7 +73,8 @@ def check_features_causal(outcomes: list[dict], rewrite_dates: list[str]) -> tup
                 continue
             earliest = changed[0] == original.index[0]
             why = ("every row changed, the earliest too: a statistic of the whole column (a mean, standard "
-                   "deviation, min or max over all rows) — scale inside capstone_forecast, with training rows only"
+                   "deviation, min or max over all rows) — scale inside capstone_forecast, with training rows only; "
+                   "or a backward fill (bfill) of the first rows' NaN — drop them instead"
                    if earliest else
                    "those rows read later rows: look for shift(-k), rolling(..., center=True), bfill or a "
                    "future value in that column")
@@ -87,10 +88,11 @@ def check_features_causal(outcomes: list[dict], rewrite_dates: list[str]) -> tup
 
 
 def check_forecasts_causal(outcomes: list[dict], rewrite_date: str) -> tuple[bool, str]:
-    """``outcomes``: capstone_forecast on the data twice, then on a copy rewritten after ``rewrite_date``.
+    """``outcomes``: capstone_forecast on the data twice, then on one or more copies rewritten after ``rewrite_date``
+    (prices scaled; bars reversed and scaled down, see ``inputs.rewrite_after``).
 
     Passes when the forecasts (and interval bounds) at the test origins dated up to ``rewrite_date`` are the
-    same in the rewritten run; the repeated run tells a change from run-to-run noise.
+    same in every rewritten run; the repeated run tells a change from run-to-run noise.
     """
     date = pd.Timestamp(rewrite_date)
     try:
@@ -99,14 +101,19 @@ def check_forecasts_causal(outcomes: list[dict], rewrite_date: str) -> tuple[boo
             return False, f"capstone_forecast's frame needs a column 'forecast', got {list(first.columns)}"
         noise, _ = changed_dates(first, again, first.index[-1])
         if len(noise):
-            return False, ("two runs with the same data and seed gave different forecasts, so a leak cannot be told "
-                           "from noise: make capstone_forecast reproducible first (seed inside it)")
+            return False, ("two runs with the same data and seed gave different forecasts (the second with the global "
+                           "generators in another state), so a leak cannot be told from noise: make capstone_forecast "
+                           "reproducible first (seed every generator from its seed argument, inside it)")
         compared = first.loc[:date].index
         if len(compared) < MIN_COMPARED:
             return False, (f"only {len(compared)} test origins up to {date.date()}: the check rewrites the rows "
                            f"after it, so the test part must start at least {MIN_COMPARED} origins earlier "
                            "(keep about the last 20 % of the origins for testing)")
-        changed, column = changed_dates(first, result_frame(outcomes[2], "capstone_forecast"), date)
+        changed, column = [], ""
+        for outcome in outcomes[2:]:
+            changed, column = changed_dates(first, result_frame(outcome, "capstone_forecast"), date)
+            if len(changed):
+                break
     except NotTheExpectedKind as err:
         return False, str(err)
     if len(changed) == 0:
