@@ -10,7 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_lib.grading import ch10
 from course_lib.grading.grader import grade_cohort
+from course_lib.grading.report import feedback_markdown
 from course_lib.grading.registry import all_exercises
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +51,9 @@ def graded(tmp_path_factory):
     for name, make in SUBMISSIONS.items():
         nbformat.write(make(), folder / f"{name}.ipynb")
     results, _ = grade_cohort(folder, jobs=2, chapters={"10"})
-    return {result.student: {row.exercise: row for row in result.exercises} for result in results}
+    graded = {result.student: {row.exercise: row for row in result.exercises} for result in results}
+    graded["feedback"] = {result.student: feedback_markdown(result) for result in results}
+    return graded
 
 
 def test_the_worked_example_earns_every_point(graded):
@@ -77,3 +81,13 @@ def test_the_worked_example_is_not_available_while_grading_the_capstone(graded):
     rows = graded["calls_example"]
     assert "not available while grading chapter 10" in rows["10.3"].status
     assert rows["10.1"].status == rows["10.2"].status == "ok"
+
+
+def test_the_feedback_lists_the_rubric_for_the_instructor_unscored(graded):
+    """Items no code can judge (the report, the interpretation) reach the instructor in every capstone feedback."""
+    assert len(ch10.RUBRIC) >= 3
+    for student in SUBMISSIONS:
+        feedback = graded["feedback"][student]
+        section = feedback.split("## For the instructor to judge (not scored): chapter 10", 1)
+        assert len(section) == 2, student
+        assert [line[6:] for line in section[1].splitlines() if line.startswith("- [ ] ")] == ch10.RUBRIC

@@ -148,6 +148,7 @@ def graded(tmp_path_factory):
     write(subs, "deleted_cell", solution_with(drop="autocorrelation"))
     write(subs, "duplicated_cell", solution_with(duplicate="log_returns"))
     write(subs, "infinite_loop", solution_with("excess_kurtosis", "def excess_kurtosis(x):\n    while True:\n        pass"))
+    write(subs, "slow_cell", solution_with(extra_cells=["import time\ntime.sleep(60)"]))
     write(subs, "os_exit", solution_with("tail_frequency", "import os\ndef tail_frequency(x, k):\n    os._exit(0)"))
     write(subs, "sys_exit", solution_with("excess_kurtosis", "import sys\ndef excess_kurtosis(x):\n    sys.exit(1)"))
     write(subs, "memory_bomb", solution_with("autocorrelation",
@@ -261,7 +262,7 @@ def points(graded, student):
 
 def test_every_student_has_a_row_per_exercise(graded):
     students = {r["student"] for r in graded["rows"]}
-    assert len(students) == 35
+    assert len(students) == 36
     for student in students:
         assert sorted(r["exercise"] for r in graded["rows"] if r["student"] == student) == EXERCISES
     assert list(graded["rows"][0]) == ["student", "exercise", "points", "max_points", "status"]
@@ -283,7 +284,10 @@ BROKEN = [  # student, exercise, how its status starts, the student's total poin
     ("bad_json", "00.1", "invalid notebook: bad_json.ipynb: not valid JSON", 0),
     ("empty", "00.1", "not found: no function named log_returns", 0),
     ("deleted_cell", "00.2", "not found: no function named autocorrelation", 4),
-    ("infinite_loop", "00.3", "timeout: still running after 6 s", 5),
+    # the loop runs in the cell that calls excess_kurtosis: stopped there once, the cases are not run again
+    ("infinite_loop", "00.3", "timeout: still running after 4 s when code cell 10 called it (not run again)", 5),
+    # a slow cell outside every exercise function: only the cell is stopped, every exercise is graded
+    ("slow_cell", "00.3", "ok", 6),
     ("os_exit", "00.4", "crashed: the process exited with status 0", 5),
     ("sys_exit", "00.3", "failed case 'hand-made series with one outlier': raised SystemExit", 5),
     ("memory_bomb", "00.2", "memory limit", 4),
@@ -300,6 +304,14 @@ BROKEN = [  # student, exercise, how its status starts, the student's total poin
 def test_a_broken_submission_costs_only_what_it_breaks(graded, student, exercise, start, total):
     assert status(graded, student, exercise).startswith(start)
     assert points(graded, student) == total
+
+
+def test_a_runaway_loop_is_stopped_once_in_the_cell_that_called_it(graded):
+    loop = results_of(graded, "infinite_loop")["notebooks"][0]
+    assert loop["worker_restarts"] == 1  # stopped in cell 10; the restarted sandbox does not run the loop again
+    assert list(loop["cell_failures"]) == ["10"] and "still running after 4 s" in loop["cell_failures"]["10"]
+    slow = results_of(graded, "slow_cell")["notebooks"][0]
+    assert slow["worker_restarts"] == 1 and len(slow["cell_failures"]) == 1
 
 
 def test_duplicated_cell_is_graded_and_noted(graded):

@@ -337,3 +337,28 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert done.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr
     assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+BUDGETED = ("from course_lib.grading import Case, Exercise\n\n\n"
+            "def pause(seconds):\n    return seconds\n\n\n"
+            "EXERCISES = [Exercise('00.9', 'a pause with a time budget', 'pause', 1, pause,\n"
+            "                      lambda: [Case('no wait', (0.0,))], 'be quick', time_limit_s=2)]\n")
+
+
+def test_an_exercise_time_budget_replaces_the_exercise_limit_in_the_sandbox(tmp_path):
+    subs, out, checks = tmp_path / "subs", tmp_path / "out", tmp_path / "checks"
+    for folder in (subs, checks):
+        folder.mkdir()
+    (checks / "budget.py").write_text(BUDGETED)
+    for name, body in (("quick", "return seconds"), ("slow", "import time\n    time.sleep(4)\n    return seconds")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells.append(nbformat.v4.new_code_cell(f"def pause(seconds):\n    {body}"))
+        nbformat.write(nb, subs / f"{name}.ipynb")
+    done = subprocess.run(grader(subs, "--out", out, "--checks", checks, "--chapters", "00", "--no-calibrate",
+                                 "--exercise-seconds", "30"), capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = {(r["student"], r["exercise"]): r["status"] for r in csv.DictReader(handle)}
+    assert rows[("quick", "00.9")] == "ok"
+    assert rows[("slow", "00.9")] == "timeout: exceeded its time budget of 2 s"
+    assert "For the instructor to judge" not in (out / "feedback" / "slow.md").read_text()   # chapter 00: no rubric

@@ -2,8 +2,9 @@
 
 Each student submits a folder with every chapter's exercise notebook: a third hand in the
 solutions, a third the untouched stubs, a third the solutions with a wrong answer in chapter
-02; and every tenth student's chapter 00 has an infinite loop (which costs its exercise time
-limit, 30 s by default). Every (student, chapter) runs in a bubblewrap sandbox of its own.
+02; and every tenth student's chapter 00 has an infinite loop in an exercise function (stopped
+once, in the cell that calls it, at the calibrated cell limit). Every (student, chapter) runs in
+a bubblewrap sandbox of its own; the limits are calibrated on the reference solutions first.
 Prints the wall time, the cost per student, and what starting one sandboxed worker costs
 (bubblewrap plus importing the libraries, measured alone).
 
@@ -77,10 +78,13 @@ def sandbox_startup(repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def one_student(folder: Path, student: Path, jobs: int = 1) -> float:
-    """Seconds to grade one student alone (same chapters, same default limits)."""
+def one_student(folder: Path, student: Path, calibration: Path, jobs: int = 1) -> float:
+    """Seconds to grade one student alone (same chapters, same limits: the class run's calibration is reused, so
+    that only the grading of this student is timed)."""
     alone, out = folder / f"alone-{student.name}", folder / f"out-{student.name}"
     alone.mkdir()
+    out.mkdir()
+    shutil.copy(calibration, out / "calibration.json")
     shutil.copytree(student, alone / student.name)
     start = time.monotonic()
     with contextlib.redirect_stdout(io.StringIO()):
@@ -102,7 +106,7 @@ def main() -> int:
         start = time.monotonic()
         code = grade(["grade", str(submissions), "--out", str(out), "--jobs", str(args.jobs)])
         seconds = time.monotonic() - start
-        costs = {kind: one_student(Path(tmp), submissions / f"student{number:02d}")
+        costs = {kind: one_student(Path(tmp), submissions / f"student{number:02d}", out / "calibration.json")
                  for kind, number in (("reference (full marks)", 0), ("stubs", 1), ("wrong answer", 2),
                                       ("infinite loop", 9))}
     reference = costs["reference (full marks)"]

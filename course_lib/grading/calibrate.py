@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from course_lib.grading import submission
@@ -45,25 +46,29 @@ def measure(chapter: str, jobs: list[dict], isolation: Isolation, limits: Limits
 
 
 def calibrated_limits(chapters: dict[str, list[dict]], isolations: dict[str, Isolation], limits: Limits,
-                      key: str, stored: dict, factor: float = FACTOR, floor: float = FLOOR) -> dict[str, Limits]:
+                      key: str, stored: dict, factor: float = FACTOR, floor: float = FLOOR,
+                      jobs: int = 1) -> dict[str, Limits]:
     """Chapter -> limits: ``max(floor, factor x reference)`` for cells and exercises (never above the given limits).
 
-    ``stored`` is the cache (:func:`load_cache`): measurements missing from it are taken now and added to it.
+    ``stored`` is the cache (:func:`load_cache`): measurements missing from it are taken now, ``jobs`` chapters
+    at a time (as the students will be graded), and added to it.
     """
-    result = {}
-    for chapter, jobs in sorted(chapters.items()):
+    keys = {}
+    for chapter in sorted(chapters):
         path = reference_notebook(chapter)
-        if path is None:
-            continue
-        entry_key = hashlib.sha256(f"{key}\0{chapter}\0".encode() + path.read_bytes()).hexdigest()
-        if entry_key not in stored:
-            stored[entry_key] = measure(chapter, jobs, isolations[chapter], limits)
+        if path is not None:
+            keys[chapter] = hashlib.sha256(f"{key}\0{chapter}\0".encode() + path.read_bytes()).hexdigest()
+    missing = [chapter for chapter, entry_key in keys.items() if entry_key not in stored]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        measured = pool.map(lambda c: measure(c, chapters[c], isolations[c], limits), missing)
+        stored.update({keys[chapter]: value for chapter, value in zip(missing, measured)})
+    result = {}
+    for chapter, entry_key in keys.items():
         measured = stored[entry_key]
-        if measured is None:
-            continue
-        result[chapter] = dataclasses.replace(
-            limits, cell_seconds=min(limits.cell_seconds, max(floor, factor * measured["cell"])),
-            exercise_seconds=min(limits.exercise_seconds, max(floor, factor * measured["exercise"])))
+        if measured is not None:
+            result[chapter] = dataclasses.replace(
+                limits, cell_seconds=min(limits.cell_seconds, max(floor, factor * measured["cell"])),
+                exercise_seconds=min(limits.exercise_seconds, max(floor, factor * measured["exercise"])))
     return result
 
 

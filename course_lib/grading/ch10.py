@@ -20,11 +20,17 @@ from course_lib.grading.registry import Case, Exercise
 
 HORIZON = 5
 TIME_BUDGET_S = 20.0             # capstone_report on the check data, three seeds (the worked example: about 1 s)
-FEATURE_REWRITES = (800, 1500)   # rows after these positions are rewritten for 10.1
-LAST_ROWS = 60                   # 10.3 rewrites the last 60 rows (within the test part)
+FEATURE_REWRITES = (800, 1500)       # rows after these positions are rewritten for 10.1 (prices x 1.25),
+REVERSED_REWRITES = (800, 1500)      # then with their bars reversed and scaled down,
+WARM_UP_REWRITE = 40                 # then inside most indicators' warm-up (what a bfill of it reads)
+LAST_ROWS = 60                   # 10.3 rewrites the last 60 rows (within the test part), both ways
+SCALED = {"factor": 1.25, "volume_factor": 3.0}
+REVERSED = {"factor": 0.8, "volume_factor": 0.5, "reverse": True}    # moves within-row ratios and the sign of a jump
 SPLIT_INPUTS = ((1700, 5), (500, 10), (300, 1), (1000, 21))
 SEEDS = (1, 1, 2)
 REPORT_SEEDS = (0, 1, 2)
+REPEAT_GLOBAL_SEED = 12345   # a repeated call runs with the global generators in another state: the seed argument
+                             # alone must make the result (randomness drawn from np.random, say, shows up)
 FORECAST_WITH = "course_lib.capstone.example:forecast_with"     # the worked example with parts replaceable: it
 REPORT_WITH = "course_lib.capstone.example:report_with"         # answers 10.3-10.7 too, so it is stubbed while grading
 
@@ -58,9 +64,13 @@ def _rewrite_position() -> int:
 # ----------------------------------------------------------------------------- cases
 def _features_cases():
     data = _data()
-    return [Case("the capstone's data, S&P 500 and NASDAQ 2016-2018", (data,))] + [
-        Case(f"rows after {_date(p)} rewritten (prices x 1.25, volumes x 3)", (inputs.rewrite_after(data, p),))
-        for p in FEATURE_REWRITES]
+    return [Case("the capstone's data, S&P 500 and NASDAQ 2012-2018", (data,))] + [
+        Case(f"rows after {_date(p)} rewritten (prices x 1.25, volumes x 3)",
+             (inputs.rewrite_after(data, p, **SCALED),)) for p in FEATURE_REWRITES] + [
+        Case(f"rows after {_date(p)} rewritten (bars in reverse order, prices x 0.8, volumes x 0.5)",
+             (inputs.rewrite_after(data, p, **REVERSED),)) for p in REVERSED_REWRITES] + [
+        Case(f"rows after {_date(WARM_UP_REWRITE)} rewritten (prices x 1.25, volumes x 3)",
+             (inputs.rewrite_after(data, WARM_UP_REWRITE, **SCALED),))]
 
 
 def _split_cases():
@@ -70,9 +80,11 @@ def _split_cases():
 def _forecast_cases():
     data, position = _data(), _rewrite_position()
     return [Case("the capstone's data, seed 0", (data, HORIZON, 0)),
-            Case("the same call again", (data, HORIZON, 0)),
+            Case("the same call again", (data, HORIZON, 0), global_seed=REPEAT_GLOBAL_SEED),
             Case(f"the last {LAST_ROWS} rows (after {_date(position)}) rewritten, seed 0",
-                 (inputs.rewrite_after(data, position), HORIZON, 0))]
+                 (inputs.rewrite_after(data, position, **SCALED), HORIZON, 0)),
+            Case(f"the last {LAST_ROWS} rows (after {_date(position)}) in reverse order and scaled down, seed 0",
+                 (inputs.rewrite_after(data, position, **REVERSED), HORIZON, 0))]
 
 
 def _report_cases():
@@ -80,13 +92,15 @@ def _report_cases():
 
 
 def _seed_cases():
-    return [Case(f"the capstone's data, seed {seed}" + (" again" if i == 1 else ""), (_data(), HORIZON, seed))
+    """Seeds 1, 1 again (the global generators in another state), 2."""
+    return [Case(f"the capstone's data, seed {seed}" + (" again" if i == 1 else ""), (_data(), HORIZON, seed),
+                 global_seed=REPEAT_GLOBAL_SEED if i == 1 else 0)
             for i, seed in enumerate(SEEDS)]
 
 
 # ----------------------------------------------------------------------------- judges
 def judge_features(outcomes):
-    return check_features_causal(outcomes, [_date(p) for p in FEATURE_REWRITES])
+    return check_features_causal(outcomes, [_date(p) for p in (*FEATURE_REWRITES, *REVERSED_REWRITES, WARM_UP_REWRITE)])
 
 
 def judge_split(outcomes):
@@ -95,6 +109,14 @@ def judge_split(outcomes):
 
 def judge_forecasts(outcomes):
     return check_forecasts_causal(outcomes, _date(_rewrite_position()))
+
+
+def judge_baselines(outcomes):
+    return check_baselines(outcomes, REPORT_SEEDS, close=_data()["Close"], horizon=HORIZON)
+
+
+def judge_intervals(outcomes):
+    return check_intervals(outcomes, REPORT_SEEDS, close=_data()["Close"], horizon=HORIZON)
 
 
 def judge_budget(outcomes):
@@ -130,14 +152,14 @@ EXERCISES = [
              "Return course_lib.capstone.evaluation_report(actual, forecast, {'naive': ..., 'drift': ...}, "
              "y_train, horizon, lower, upper, level): it scores the model and both baselines on the same test "
              "days.",
-             judge=partial(check_baselines, seeds=REPORT_SEEDS),
+             judge=judge_baselines,
              also_implemented_by=(REPORT_WITH,)),
     Exercise("10.5", "Intervals with measured coverage", "capstone_report", 2, example.capstone_report,
              _report_cases,
              "Give lower and upper for every test forecast (e.g. split-conformal on the validation residuals, "
              "course_lib.ensembles.split_conformal_interval), the nominal level and the coverage measured with "
              "course_lib.evaluation.coverage.",
-             judge=partial(check_intervals, seeds=REPORT_SEEDS),
+             judge=judge_intervals,
              also_implemented_by=(REPORT_WITH,)),
     Exercise("10.6", "Reproducible: the seed decides the forecasts", "capstone_forecast", 1,
              example.capstone_forecast, _seed_cases,

@@ -143,9 +143,10 @@ def run_answer(function, case: Case) -> dict:
 
     ``NotImplementedError`` propagates (the untouched stub); any other exception is recorded,
     and so is a returned object that is not plain data (its kind, in words). The global generators are
-    seeded with 0 first, as the grader's worker does, so check() and the grader see the same outcomes.
+    seeded with ``case.global_seed`` first, as the grader's worker does, so check() and the grader see the same
+    outcomes.
     """
-    seed_everything(0)
+    seed_everything(case.global_seed)
     try:
         value = function(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
     except NotImplementedError:

@@ -27,7 +27,7 @@ from course_lib.grading import submission
 from course_lib.grading.bwrap import SandboxUnavailable, make_stage, python_roots, write_etc
 from course_lib.grading.chapter_view import build_view
 from course_lib.grading.check import brief, expected_outcome, judge_case
-from course_lib.grading.plain import InvalidPlainData, compare, validate_plain
+from course_lib.grading.plain import DTYPE_WORDS, InvalidPlainData, compare, dtype_fits, validate_plain
 from course_lib.grading.registry import Case, Exercise, all_exercises
 from course_lib.grading.sandbox import (MEMORY, OUTPUT, Isolation, Limits, NotebookRun, check_sandbox, interrupt,
                                        reset_interrupt, run_submission)
@@ -263,7 +263,7 @@ def grade_student(name: str, paths: list[Path], checks: CheckSet, limits: Limits
 
 def _exercise_job(item: GradedExercise) -> dict:
     """What the sandbox gets for one exercise: the function's name and the cases' inputs, nothing else."""
-    inputs = [(case.args, case.kwargs) for case in item.cases]
+    inputs = [(case.args, case.kwargs, case.global_seed) for case in item.cases]
     return {"id": item.exercise.id, "function": item.exercise.function,
             "public": inputs[:item.n_public], "private": inputs[item.n_public:],
             "seconds": getattr(item.exercise, "time_limit_s", None)}
@@ -408,7 +408,8 @@ def _difference(expected, got, rtol: float, atol: float) -> str:
     if kind == "array":
         if got["shape"] != expected["shape"]:
             return "wrong shape"
-        return "wrong kind of values (bool vs number)" if got["dtype"] != expected["dtype"] else "wrong values"
+        return "wrong values" if dtype_fits(expected["dtype"], got["dtype"]) else \
+            f"wrong kind of values ({DTYPE_WORDS[got['dtype']]} for {DTYPE_WORDS[expected['dtype']]})"
     if kind in ("series", "frame"):
         if kind == "frame" and got["columns"] != expected["columns"]:
             return "wrong columns"
@@ -491,7 +492,7 @@ def grade_cohort(submissions: Path, checks_dir: Path | None = None, jobs: int = 
         if calibrate:
             from course_lib.grading.calibrate import load_cache, save_cache
             stored = load_cache(calibration_cache)
-            chapter_limits = calibrated(checks, isolations, limits, stored, calibration)
+            chapter_limits = calibrated(checks, isolations, limits, stored, calibration, jobs)
             save_cache(calibration_cache, stored)
         pool = ThreadPoolExecutor(max_workers=jobs)
         futures = {name: pool.submit(grade_student, name, paths, checks, limits, isolations, parsed, chapter_limits)
@@ -513,7 +514,7 @@ def graded_chapters(checks: CheckSet) -> set[str]:
 
 
 def calibrated(checks: CheckSet, isolations: dict[str, Isolation], limits: Limits, stored: dict,
-               calibration: tuple[float, float]) -> dict[str, Limits]:
+               calibration: tuple[float, float], jobs: int = 1) -> dict[str, Limits]:
     """Per-chapter limits from the reference solutions' timings (see :mod:`calibrate`); ``stored`` is the cache."""
     from course_lib.grading.calibrate import calibrated_limits
 
@@ -523,7 +524,7 @@ def calibrated(checks: CheckSet, isolations: dict[str, Isolation], limits: Limit
     key = f"{GRADER_VERSION}\0{checks.checks_hash}\0{limits}"
     factor, floor = calibration
     return calibrated_limits({c: j for c, j in chapters.items() if c in isolations}, isolations, limits, key, stored,
-                             factor, floor)
+                             factor, floor, jobs)
 
 
 class CohortInterrupted(Exception):

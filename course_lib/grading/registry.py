@@ -34,7 +34,10 @@ class Case:
     """One public test case: call the answer with ``args``/``kwargs``.
 
     With ``raises`` set (an exception class name such as ``"ValueError"``), the
-    answer must raise that exception (or a subclass) instead of returning.
+    answer must raise that exception (or a subclass) instead of returning. Python's, NumPy's and torch's
+    global generators are seeded with ``global_seed`` just before the call (by check() and by the grader's
+    worker alike): a case that repeats another with a different ``global_seed`` shows whether the answer
+    draws from the global generators instead of seeding its own.
     """
 
     name: str
@@ -42,6 +45,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     raises: str | None = None
     hint: str | None = None
+    global_seed: int = 0
 
 
 @dataclass(frozen=True)

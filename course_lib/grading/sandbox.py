@@ -328,7 +328,7 @@ def run_submission(notebooks: list[tuple[list[str], list[dict]]], limits: Limits
                    deadline: float | None = None) -> list[NotebookRun]:
     """Run one student's notebooks of one chapter — (code cells, exercises) pairs — in as few sandboxes as it takes.
 
-    An exercise is ``{"id", "function", "public": [(args, kwargs), ...], "private": [(args, kwargs), ...]}``.
+    An exercise is ``{"id", "function", "public": [(args, kwargs, global_seed), ...], "private": [...]}``.
     Each notebook's cells run in a fresh namespace, then its exercises' cases. After a failure only the
     notebooks with exercises still pending run again, in a fresh sandbox, without the failed unit.
     ``deadline`` (``time.monotonic()``) bounds the whole submission; by default ``submission_seconds`` from now.
@@ -356,7 +356,8 @@ def run_submission(notebooks: list[tuple[list[str], list[dict]]], limits: Limits
             for k, left in pending.items():
                 runs[k].exercise_failures.update({e["id"]: reason for e in left})
             break
-        job = {"notebooks": [{"index": k, "cells": notebooks[k][0], "skip_cells": sorted(skips[k]),
+        job = {"cell_seconds": limits.cell_seconds,
+               "notebooks": [{"index": k, "cells": notebooks[k][0], "skip_cells": sorted(skips[k]),
                               "exercises": [{"id": e["id"], "function": e["function"], "public": e["public"],
                                              "private": len(e["private"]), "seconds": e.get("seconds")}
                                             for e in left]}
@@ -400,7 +401,7 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
     protocol = Protocol(job)
     reports: dict[str, dict] = {}
     current, deadline = None, time.monotonic() + limits.startup_seconds
-    ready = False
+    ready, stuck = False, []
     try:
         while True:
             try:
@@ -412,6 +413,7 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
                     return current, UnitFailure(TIMEOUT, f"the submission used up its {limits.submission_seconds:.0f} s")
                 if _own_seconds(current, protocol) is not None:
                     return current, UnitFailure(TIMEOUT, f"exceeded its time budget of {limit:g} s")
+                _charge_stuck(stuck, current, limit, runs, owner)
                 return current, UnitFailure(TIMEOUT, f"still running after {limit:.0f} s")
             if event is None:  # the worker ended: let the sandbox finish, so that its exit status is the worker's
                 code = worker.stop(grace=5.0)
@@ -423,7 +425,12 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
                 current = event["unit"]
                 started = time.monotonic()
                 deadline = started + _unit_limit(current, limits, protocol)
+            elif kind == "stuck" and current is not None and current.startswith("cell:") and \
+                    event.get("unit") == current and not stuck and isinstance(event.get("exercises"), list):
+                ids = {e["id"] for e in protocol.exercises}
+                stuck = [i for i in event["exercises"] if isinstance(i, str) and i in ids]
             elif kind == "end" and current is not None and event.get("unit") == current:
+                stuck = []
                 parts = current.split(":")
                 run_index = int(parts[1]) if parts[0] == "cell" else owner.get(parts[1])
                 if run_index is not None:
@@ -454,6 +461,15 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
     finally:
         if worker.process.poll() is None:
             worker.stop()
+
+
+def _charge_stuck(stuck: list[str], cell: str, limit: float, runs: list[NotebookRun], owner: dict) -> None:
+    """A cell stopped at its limit while inside these exercises' functions: each exercise fails with the same
+    timeout, and its cases are not run (a runaway loop is stopped once, not once per limit)."""
+    index = int(cell.split(":")[2]) + 1
+    for exercise_id in dict.fromkeys(stuck):
+        runs[owner[exercise_id]].exercise_failures[exercise_id] = UnitFailure(
+            TIMEOUT, f"still running after {limit:.0f} s when code cell {index} called it (not run again)")
 
 
 def _merge(report: dict) -> dict:
