@@ -413,7 +413,8 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
                     return current, UnitFailure(TIMEOUT, f"the submission used up its {limits.submission_seconds:.0f} s")
                 if _own_seconds(current, protocol) is not None:
                     return current, UnitFailure(TIMEOUT, f"exceeded its time budget of {limit:g} s")
-                _charge_stuck(stuck, current, limit, runs, owner)
+                if stuck:  # only ever set while a cell runs
+                    _charge_stuck(stuck, current, limit, runs, owner)
                 return current, UnitFailure(TIMEOUT, f"still running after {limit:.0f} s")
             if event is None:  # the worker ended: let the sandbox finish, so that its exit status is the worker's
                 code = worker.stop(grace=5.0)
