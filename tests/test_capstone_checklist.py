@@ -46,9 +46,8 @@ BROKEN = {
     "shuffled_split": {"10.2": "the positions were shuffled"},
     "no_gap": {"10.2": "only 0 positions between train and val"},
     "no_baseline": {"10.4": "no naive baseline in the report"},
-    # its seed comes from torch's global generator, which the checks leave in another state for the repeated call
-    "unseeded": {"10.3": "two runs with the same data and seed gave different forecasts",
-                 "10.6": "two runs with seed=1 gave different forecasts"},
+    # its seed comes from torch's global generator, which 10.6 leaves in another state for the repeated call
+    "unseeded": {"10.6": "two runs with seed=1 gave different forecasts"},
     "clock_seeded": {"10.3": "two runs with the same data and seed gave different forecasts",
                      "10.6": "two runs with seed=1 gave different forecasts"},
     "lookahead": {"10.1": "(first in column 'smooth_return'): those rows read later rows",

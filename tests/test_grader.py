@@ -64,6 +64,25 @@ def stub_with(function=None, body=None, extra_cells=(), last_cells=()):
     return nb
 
 
+def with_last_cells(nb, *sources):
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    return nb
+
+
+def solution_source(function: str) -> str:
+    """The solution notebook's cell that defines ``function``."""
+    return next(c.source for c in nbformat.read(SOLUTION, as_version=4).cells
+                if c.cell_type == "code" and f"def {function}(" in c.source)
+
+
+WRAPPED_LOOP = ("import functools\nimport numpy as np\n"
+                "def logged(function):\n    @functools.wraps(function)\n    def wrapper(*args, **kwargs):\n"
+                "        return function(*args, **kwargs)\n    return wrapper\n"
+                "excess_kurtosis = logged(excess_kurtosis)\n"
+                "def _looping(x, k):\n    while True:\n        pass\n"
+                "tail_frequency = logged(_looping)\ntail_frequency(np.arange(5.0), 1)")
+
+
 def write(folder: Path, name: str, nb) -> None:
     nbformat.write(nb, folder / f"{name}.ipynb")
 
@@ -149,6 +168,12 @@ def graded(tmp_path_factory):
     write(subs, "duplicated_cell", solution_with(duplicate="log_returns"))
     write(subs, "infinite_loop", solution_with("excess_kurtosis", "def excess_kurtosis(x):\n    while True:\n        pass"))
     write(subs, "slow_cell", solution_with(extra_cells=["import time\ntime.sleep(60)"]))
+    write(subs, "many_calls", with_last_cells(solution_with(), "import numpy as np\nfor _ in range(10**8):\n"
+                                                                "    excess_kurtosis(np.arange(5.0))"))
+    write(subs, "wrapped_loop", with_last_cells(solution_with(), WRAPPED_LOOP))
+    write(subs, "fixed_later", with_last_cells(solution_with("excess_kurtosis", "def excess_kurtosis(x):\n"
+                                                             "    while True:\n        pass"),
+                                               solution_source("excess_kurtosis")))
     write(subs, "os_exit", solution_with("tail_frequency", "import os\ndef tail_frequency(x, k):\n    os._exit(0)"))
     write(subs, "sys_exit", solution_with("excess_kurtosis", "import sys\ndef excess_kurtosis(x):\n    sys.exit(1)"))
     write(subs, "memory_bomb", solution_with("autocorrelation",
@@ -262,7 +287,7 @@ def points(graded, student):
 
 def test_every_student_has_a_row_per_exercise(graded):
     students = {r["student"] for r in graded["rows"]}
-    assert len(students) == 36
+    assert len(students) == 39
     for student in students:
         assert sorted(r["exercise"] for r in graded["rows"] if r["student"] == student) == EXERCISES
     assert list(graded["rows"][0]) == ["student", "exercise", "points", "max_points", "status"]
@@ -288,6 +313,13 @@ BROKEN = [  # student, exercise, how its status starts, the student's total poin
     ("infinite_loop", "00.3", "timeout: still running after 4 s when code cell 10 called it (not run again)", 5),
     # a slow cell outside every exercise function: only the cell is stopped, every exercise is graded
     ("slow_cell", "00.3", "ok", 6),
+    # a cell calling a fast, correct function many times is not a runaway call of it
+    ("many_calls", "00.3", "ok", 6),
+    # one decorator around a correct function and a looping one: only the looping one is charged
+    ("wrapped_loop", "00.4", "timeout: still running after 4 s when code cell", 5),
+    ("wrapped_loop", "00.3", "ok", 5),
+    # a hanging draft, then the right definition in a later cell: the cases run that one
+    ("fixed_later", "00.3", "ok", 6),
     ("os_exit", "00.4", "crashed: the process exited with status 0", 5),
     ("sys_exit", "00.3", "failed case 'hand-made series with one outlier': raised SystemExit", 5),
     ("memory_bomb", "00.2", "memory limit", 4),
@@ -300,7 +332,7 @@ BROKEN = [  # student, exercise, how its status starts, the student's total poin
 ]
 
 
-@pytest.mark.parametrize("student, exercise, start, total", BROKEN, ids=[b[0] for b in BROKEN])
+@pytest.mark.parametrize("student, exercise, start, total", BROKEN, ids=[f"{b[0]}-{b[1]}" for b in BROKEN])
 def test_a_broken_submission_costs_only_what_it_breaks(graded, student, exercise, start, total):
     assert status(graded, student, exercise).startswith(start)
     assert points(graded, student) == total
@@ -310,8 +342,9 @@ def test_a_runaway_loop_is_stopped_once_in_the_cell_that_called_it(graded):
     loop = results_of(graded, "infinite_loop")["notebooks"][0]
     assert loop["worker_restarts"] == 1  # stopped in cell 10; the restarted sandbox does not run the loop again
     assert list(loop["cell_failures"]) == ["10"] and "still running after 4 s" in loop["cell_failures"]["10"]
-    slow = results_of(graded, "slow_cell")["notebooks"][0]
-    assert slow["worker_restarts"] == 1 and len(slow["cell_failures"]) == 1
+    for student in ("slow_cell", "many_calls", "fixed_later"):
+        stopped = results_of(graded, student)["notebooks"][0]
+        assert stopped["worker_restarts"] == 1 and len(stopped["cell_failures"]) == 1, student
 
 
 def test_duplicated_cell_is_graded_and_noted(graded):

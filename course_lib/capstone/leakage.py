@@ -101,9 +101,9 @@ def check_forecasts_causal(outcomes: list[dict], rewrite_date: str) -> tuple[boo
             return False, f"capstone_forecast's frame needs a column 'forecast', got {list(first.columns)}"
         noise, _ = changed_dates(first, again, first.index[-1])
         if len(noise):
-            return False, ("two runs with the same data and seed gave different forecasts (the second with the global "
-                           "generators in another state), so a leak cannot be told from noise: make capstone_forecast "
-                           "reproducible first (seed every generator from its seed argument, inside it)")
+            return False, ("two runs with the same data and seed gave different forecasts, so a leak cannot be told "
+                           "from noise: make capstone_forecast reproducible first (seed every generator from its seed "
+                           "argument, inside it)")
         compared = first.loc[:date].index
         if len(compared) < MIN_COMPARED:
             return False, (f"only {len(compared)} test origins up to {date.date()}: the check rewrites the rows "

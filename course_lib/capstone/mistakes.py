@@ -7,8 +7,8 @@ Each is a dict of the four functions a submission defines (``SUBMISSION_FUNCTION
 * ``shuffled_split``: the training and validation origins are shuffled together, then cut (test stays last);
 * ``no_gap``: validation starts the origin after training ends, test the origin after validation ends;
 * ``no_baseline``: the report leaves out the naive forecast (the model is scored alone beside drift);
-* ``unseeded``: the forecast ignores its seed and draws one from torch's global generator instead (the checks
-  repeat a call with the global generators in another state, so it is caught like ``clock_seeded``);
+* ``unseeded``: the forecast ignores its seed and draws one from torch's global generator instead (10.6
+  repeats a call with the global generators in another state, so it is caught there);
 * ``clock_seeded``: the forecast takes its seed from the clock;
 * ``lookahead``: one feature is a centred 5-day mean of the returns, which reads two days ahead.
 """

@@ -20,6 +20,8 @@ from course_lib.grading.registry import Case, Exercise
 
 HORIZON = 5
 TIME_BUDGET_S = 20.0             # capstone_report on the check data, three seeds (the worked example: about 1 s)
+CALL_BUDGET_S = TIME_BUDGET_S / 3   # one call of capstone_forecast or capstone_report: every item's calls get as
+                                    # much, so a forecaster within the budget is never stopped by another item
 FEATURE_REWRITES = (800, 1500)       # rows after these positions are rewritten for 10.1 (prices x 1.25),
 REVERSED_REWRITES = (800, 1500)      # then with their bars reversed and scaled down,
 WARM_UP_REWRITE = 40                 # then inside most indicators' warm-up (what a bfill of it reads)
@@ -29,7 +31,7 @@ REVERSED = {"factor": 0.8, "volume_factor": 0.5, "reverse": True}    # moves wit
 SPLIT_INPUTS = ((1700, 5), (500, 10), (300, 1), (1000, 21))
 SEEDS = (1, 1, 2)
 REPORT_SEEDS = (0, 1, 2)
-REPEAT_GLOBAL_SEED = 12345   # a repeated call runs with the global generators in another state: the seed argument
+REPEAT_GLOBAL_SEED = 12345   # 10.6 repeats a call with the global generators in another state: the seed argument
                              # alone must make the result (randomness drawn from np.random, say, shows up)
 FORECAST_WITH = "course_lib.capstone.example:forecast_with"     # the worked example with parts replaceable: it
 REPORT_WITH = "course_lib.capstone.example:report_with"         # answers 10.3-10.7 too, so it is stubbed while grading
@@ -80,7 +82,7 @@ def _split_cases():
 def _forecast_cases():
     data, position = _data(), _rewrite_position()
     return [Case("the capstone's data, seed 0", (data, HORIZON, 0)),
-            Case("the same call again", (data, HORIZON, 0), global_seed=REPEAT_GLOBAL_SEED),
+            Case("the same call again", (data, HORIZON, 0)),
             Case(f"the last {LAST_ROWS} rows (after {_date(position)}) rewritten, seed 0",
                  (inputs.rewrite_after(data, position, **SCALED), HORIZON, 0)),
             Case(f"the last {LAST_ROWS} rows (after {_date(position)}) in reverse order and scaled down, seed 0",
@@ -145,27 +147,27 @@ EXERCISES = [
              example.capstone_forecast, _forecast_cases,
              "Split first, then fit the scaler, any feature selection and the model on the training rows only; "
              "the window of origin t ends at t and its target starts after t.",
-             judge=judge_forecasts,
+             judge=judge_forecasts, time_limit_s=4 * CALL_BUDGET_S,
              also_implemented_by=(FORECAST_WITH,)),
     Exercise("10.4", "Naive and drift baselines, MASE and a Diebold-Mariano test", "capstone_report", 2,
              example.capstone_report, _report_cases,
              "Return course_lib.capstone.evaluation_report(actual, forecast, {'naive': ..., 'drift': ...}, "
              "y_train, horizon, lower, upper, level): it scores the model and both baselines on the same test "
              "days.",
-             judge=judge_baselines,
+             judge=judge_baselines, time_limit_s=3 * CALL_BUDGET_S,
              also_implemented_by=(REPORT_WITH,)),
     Exercise("10.5", "Intervals with measured coverage", "capstone_report", 2, example.capstone_report,
              _report_cases,
              "Give lower and upper for every test forecast (e.g. split-conformal on the validation residuals, "
              "course_lib.ensembles.split_conformal_interval), the nominal level and the coverage measured with "
              "course_lib.evaluation.coverage.",
-             judge=judge_intervals,
+             judge=judge_intervals, time_limit_s=3 * CALL_BUDGET_S,
              also_implemented_by=(REPORT_WITH,)),
     Exercise("10.6", "Reproducible: the seed decides the forecasts", "capstone_forecast", 1,
              example.capstone_forecast, _seed_cases,
              "Call course_lib.environment.seed_everything(seed) at the start of capstone_forecast and pass seed "
              "to training.fit and make_loaders.",
-             judge=partial(check_reproducible, seeds=SEEDS),
+             judge=partial(check_reproducible, seeds=SEEDS), time_limit_s=3 * CALL_BUDGET_S,
              also_implemented_by=(FORECAST_WITH,)),
     Exercise("10.7", "Within the time budget", "capstone_report", 1, example.capstone_report, _report_cases,
              f"Three runs of capstone_report must finish within {TIME_BUDGET_S:.0f} s on the check data: a small "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_lib.grading import bwrap
+from course_lib.grading.submission import binds_name
 from course_lib.grading.worker import MAX_LINE_BYTES
 
 TIMEOUT, CRASHED, MEMORY, OUTPUT = "timeout", "crashed", "memory limit", "output limit"
@@ -414,7 +415,7 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
                 if _own_seconds(current, protocol) is not None:
                     return current, UnitFailure(TIMEOUT, f"exceeded its time budget of {limit:g} s")
                 if stuck:  # only ever set while a cell runs
-                    _charge_stuck(stuck, current, limit, runs, owner)
+                    _charge_stuck(stuck, current, limit, job, protocol, runs, owner)
                 return current, UnitFailure(TIMEOUT, f"still running after {limit:.0f} s")
             if event is None:  # the worker ended: let the sandbox finish, so that its exit status is the worker's
                 code = worker.stop(grace=5.0)
@@ -464,13 +465,20 @@ def _run_worker(job: dict, private: dict, limits: Limits, isolation: Isolation, 
             worker.stop()
 
 
-def _charge_stuck(stuck: list[str], cell: str, limit: float, runs: list[NotebookRun], owner: dict) -> None:
-    """A cell stopped at its limit while inside these exercises' functions: each exercise fails with the same
-    timeout, and its cases are not run (a runaway loop is stopped once, not once per limit)."""
-    index = int(cell.split(":")[2]) + 1
-    for exercise_id in dict.fromkeys(stuck):
-        runs[owner[exercise_id]].exercise_failures[exercise_id] = UnitFailure(
-            TIMEOUT, f"still running after {limit:.0f} s when code cell {index} called it (not run again)")
+def _charge_stuck(stuck: list[str], cell: str, limit: float, job: dict, protocol: Protocol,
+                  runs: list[NotebookRun], owner: dict) -> None:
+    """A cell stopped at its limit inside one lasting call of these exercises' functions: each exercise fails with
+    the same timeout, and its cases are not run (a runaway loop is stopped once, not once per limit). Except an
+    exercise with a time budget of its own (its cases get that budget) and one whose function a later cell binds
+    again (the cases would call that later definition)."""
+    _, notebook, index = cell.split(":")
+    later_cells = next(nb["cells"] for nb in job["notebooks"] if nb["index"] == int(notebook))[int(index) + 1:]
+    for exercise in protocol.exercises:
+        if exercise["id"] not in stuck or exercise.get("seconds") is not None or \
+                any(binds_name(source, exercise["function"]) for source in later_cells):
+            continue
+        runs[owner[exercise["id"]]].exercise_failures[exercise["id"]] = UnitFailure(
+            TIMEOUT, f"still running after {limit:.0f} s when code cell {int(index) + 1} called it (not run again)")
 
 
 def _merge(report: dict) -> dict:

@@ -24,6 +24,17 @@ MAX_NOTEBOOK_BYTES = 50 * 2**20
 BIG_CELL = 256 * 1024   # characters: a larger cell (a pasted data literal) is not parsed here; parsing a 6 MB
                         # list literal takes ~1.3 GB and ~10 s, so only the sandbox compiles it, under its limits
 TOP_LEVEL_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M)
+
+
+def binds_name(source: str, name: str) -> bool:
+    """Whether a cell binds ``name`` at its top level: ``def name(``, ``name = ...`` or an import of it.
+
+    A textual test, without parsing (the cell may be huge or not even Python); a false yes costs nothing worse
+    than running the cases of an exercise."""
+    name = re.escape(name)
+    pattern = (rf"^(?:(?:async[ \t]+)?def[ \t]+{name}[ \t]*\(|{name}[ \t]*(?::[^=\n]*)?=(?!=)"
+               rf"|(?:from[ \t]+\S+[ \t]+)?import[ \t].*\b{name}\b)")
+    return re.search(pattern, source, re.M) is not None
 CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d)\.\d+["']""")
 SUSPICIOUS_NAMES = {
     "__import__": "dynamic import (__import__)",

@@ -14,8 +14,9 @@ as the student's code, so nothing here is trusted: it decides nothing. It
    ``cell:<notebook>:<index>``, or an exercise's cases ``cases:<id>:<phase>``) and one ``outcomes``
    line per unit of cases: each case's result as plain data (:func:`course_lib.grading.plain.to_plain`),
    the names of an exception it raised, or a short description of what it returned. Never pickle.
-   Just before a cell's time limit, a ``stuck`` line names the exercises whose functions the cell is
-   still inside (:class:`StuckWatch`), so that a runaway loop is stopped once, not again by the cases.
+   Just before a cell's time limit, a ``stuck`` line names the exercises whose functions the cell has been
+   inside, in one lasting call (:class:`StuckWatch`), so that a runaway loop is stopped once, not again by
+   the cases.
 
 The grader validates every line and computes the comparison, the points and the feedback itself.
 """
@@ -57,13 +58,16 @@ class _Shell:
 
 
 class StuckWatch:
-    """Reports which exercise functions a cell is inside of when the cell nears its time limit.
+    """Reports the exercise functions in which a cell has been stuck, one call lasting, as the cell nears its limit.
 
-    A thread waits for the armed cell's deadline (its limit less :data:`STUCK_MARGIN_S`), walks the main
-    thread's stack and, if an exercise's function is on it, sends ``{"type": "stuck", "unit", "exercises"}``.
-    The grader, stopping the cell at its limit, then charges those exercises with the same timeout instead of
-    running their loop again. Only a report, decided on by the grader: it can only fail the student's own
-    exercises. Arming, disarming and the report share one lock, so a report always precedes the cell's ``end``.
+    A thread looks at the main thread's stack twice while a cell runs: halfway to the cell's limit (less
+    :data:`STUCK_MARGIN_S`) and at the limit less the margin. An exercise is reported, as ``{"type": "stuck",
+    "unit", "exercises"}``, only when the very same call of its function (the same frame object, held from the
+    first look) is still on the stack at the second look: a runaway call, not a cell that calls a fast function
+    many times. The grader, stopping the cell at its limit, then charges those exercises with the same timeout
+    instead of running their loop again. Only a report, decided on by the grader: it can only fail the
+    student's own exercises. Arming, disarming and the report share one lock, so a report precedes the cell's
+    ``end``. Functions are compared through their decorators (``__wrapped__``), by the student's own code.
     """
 
     def __init__(self, channel: Channel, seconds: float):
@@ -71,51 +75,69 @@ class StuckWatch:
         self.main_thread = threading.get_ident()
         self.condition = threading.Condition()
         self.unit: str | None = None
-        self.deadline = 0.0
+        self.looks: list[float] = []            # when to look at the stack, still to come
+        self.calls: dict[str, object] = {}      # exercise id -> the frame of its call seen at the first look
         self.namespace: dict = {}
-        self.functions: dict[str, str] = {}   # exercise function name -> exercise id
+        self.functions: dict[str, list[str]] = {}   # exercise function name -> the exercises it answers
         threading.Thread(target=self._watch, daemon=True).start()
 
-    def arm(self, unit: str, namespace: dict, functions: dict[str, str]) -> None:
+    def arm(self, unit: str, namespace: dict, functions: dict[str, list[str]]) -> None:
         with self.condition:
-            self.unit, self.namespace, self.functions = unit, namespace, functions
-            self.deadline = time.monotonic() + max(self.seconds - STUCK_MARGIN_S, 0.0)
+            self.unit, self.namespace, self.functions, self.calls = unit, namespace, functions, {}
+            started, last = time.monotonic(), max(self.seconds - STUCK_MARGIN_S, 0.0)
+            self.looks = [started + last / 2, started + last]
             self.condition.notify()
 
     def disarm(self) -> None:
         with self.condition:
-            self.unit = None
+            self.unit, self.looks, self.calls, self.namespace = None, [], {}, {}
 
     def _watch(self) -> None:
         with self.condition:
             while True:
-                remaining = self.deadline - time.monotonic()
-                if self.unit is None or remaining > 0:
-                    self.condition.wait(None if self.unit is None else remaining)
+                if self.unit is None or not self.looks:
+                    self.condition.wait()
                     continue
+                remaining = self.looks[0] - time.monotonic()
+                if remaining > 0:
+                    self.condition.wait(remaining)
+                    continue
+                self.looks.pop(0)
                 try:
-                    stuck = self._exercises_on_stack()
+                    calls = self._exercise_calls()
                 except Exception:  # the student's objects can raise anything: then there is nothing to report
-                    stuck = []
+                    calls = {}
+                if self.looks:
+                    self.calls = calls
+                    continue
+                stuck = sorted(i for i, frame in self.calls.items() if calls.get(i) is frame)
+                self.calls = {}
                 if stuck:
                     self.channel.send(type="stuck", unit=self.unit, exercises=stuck)
-                self.unit = None
 
-    def _exercises_on_stack(self) -> list[str]:
-        frame, codes = sys._current_frames().get(self.main_thread), set()
-        while frame is not None:
-            codes.add(frame.f_code)
+    def _exercise_calls(self) -> dict[str, object]:
+        """Exercise id -> the outermost frame, on the main thread's stack, of a call of its function."""
+        codes = {}
+        for name, exercise_ids in self.functions.items():
+            code = getattr(_unwrapped(self.namespace.get(name)), "__code__", None)
+            if code is not None:
+                codes.setdefault(code, []).extend(exercise_ids)
+        calls, frame = {}, sys._current_frames().get(self.main_thread)
+        while frame is not None:   # from the innermost frame out: the last match is the outermost call
+            for exercise_id in codes.get(frame.f_code, ()):
+                calls[exercise_id] = frame
             frame = frame.f_back
-        stuck = []
-        for name, exercise_id in self.functions.items():
-            function = self.namespace.get(name)
-            for _ in range(8):  # through decorators (functools.wraps), a few levels at most
-                if hasattr(function, "__code__") or not hasattr(function, "__wrapped__"):
-                    break
-                function = function.__wrapped__
-            if getattr(function, "__code__", None) in codes:
-                stuck.append(exercise_id)
-        return stuck
+        return calls
+
+
+def _unwrapped(function, levels: int = 8):
+    """The function under its decorators (``functools.wraps`` sets ``__wrapped__``), a few levels at most."""
+    for _ in range(levels):
+        inner = getattr(function, "__wrapped__", None)
+        if inner is None:
+            break
+        function = inner
+    return function
 
 
 def describe_error(err: BaseException) -> str:
@@ -132,7 +154,9 @@ def _flush() -> None:
 
 
 def run_cells(notebook: dict, namespace: dict, channel: Channel, watch: StuckWatch) -> None:
-    functions = {exercise["function"]: exercise["id"] for exercise in notebook["exercises"]}
+    functions: dict[str, list[str]] = {}
+    for exercise in notebook["exercises"]:
+        functions.setdefault(exercise["function"], []).append(exercise["id"])
     skip = set(notebook["skip_cells"])
     for index, source in enumerate(notebook["cells"]):
         if index in skip:
