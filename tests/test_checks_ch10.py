@@ -366,3 +366,15 @@ MISTAKES = {
 
 (test_the_chapter_registers_its_exercises, test_the_reference_and_an_independent_answer_pass,
  test_a_plausible_mistake_fails_with_its_hint) = bank_tests(points=13, right=RIGHT, mistakes=MISTAKES)
+
+
+def test_every_item_that_trains_gets_the_capstone_budget_per_call():
+    """A forecaster within 10.7's budget (three reports in TIME_BUDGET_S) is never stopped by another item's limit:
+    each item calling capstone_forecast or capstone_report has as many per-call budgets as it has calls."""
+    from course_lib.grading import ch10
+    from course_lib.grading.registry import all_exercises
+
+    per_call = ch10.TIME_BUDGET_S / len(ch10.REPORT_SEEDS)
+    for exercise_id in ("10.3", "10.4", "10.5", "10.6", "10.7"):
+        exercise = all_exercises()[exercise_id]
+        assert exercise.time_limit_s == pytest.approx(len(exercise.cases()) * per_call), exercise_id
