@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from course_lib.capstone.plain_frames import NotTheExpectedKind, array_from_plain, mapping_from_plain, raised
+from course_lib.evaluation.baselines import drift_forecast
 from course_lib.evaluation.metrics import coverage, mase, mean_width
 from course_lib.evaluation.significance import diebold_mariano
 from course_lib.validation import as_1d_float
@@ -105,7 +106,7 @@ def report_days_problem(items: dict, arrays: dict, close: pd.Series, horizon: in
     if problem:
         return problem
     if origins[0] < 1 or not np.allclose(
-            values[origins] + horizon * (values[origins] - values[0]) / origins, drift, rtol=DATA_RTOL, atol=0):
+            [drift_forecast(values[:t + 1], horizon)[-1] for t in origins], drift, rtol=DATA_RTOL, atol=0):
         return ("report['baselines']['drift'] is not the drift forecast C_t + h (C_t - C_1) / (t - 1) from the closes "
                 "up to each origin (course_lib.capstone.baseline_forecasts(data, origins, horizon))")
     y_train = arrays["y_train"]

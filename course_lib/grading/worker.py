@@ -23,6 +23,7 @@ The grader validates every line and computes the comparison, the points and the 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import os
 import pickle
@@ -119,7 +120,7 @@ class StuckWatch:
         """Exercise id -> the outermost frame, on the main thread's stack, of a call of its function."""
         codes = {}
         for name, exercise_ids in self.functions.items():
-            code = getattr(_unwrapped(self.namespace.get(name)), "__code__", None)
+            code = getattr(inspect.unwrap(self.namespace.get(name)), "__code__", None)
             if code is not None:
                 codes.setdefault(code, []).extend(exercise_ids)
         calls, frame = {}, sys._current_frames().get(self.main_thread)
@@ -128,16 +129,6 @@ class StuckWatch:
                 calls[exercise_id] = frame
             frame = frame.f_back
         return calls
-
-
-def _unwrapped(function, levels: int = 8):
-    """The function under its decorators (``functools.wraps`` sets ``__wrapped__``), a few levels at most."""
-    for _ in range(levels):
-        inner = getattr(function, "__wrapped__", None)
-        if inner is None:
-            break
-        function = inner
-    return function
 
 
 def describe_error(err: BaseException) -> str:
